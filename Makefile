@@ -1,0 +1,16 @@
+# Sluice: the two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+BIN := bin/sluice
+
+.PHONY: build run test test-race e2e fuzz bench lint verify clean
+
+build: ; $(GO) build -o $(BIN) ./cmd/sluice
+run: build ; ./$(BIN) serve
+test: ; scripts/test-deps.sh && $(GO) vet ./... && $(GO) test -race -timeout 20m ./...
+test-race: ; $(GO) test -race ./...
+e2e: build ; $(GO) test -race -count=1 ./tests/e2e/...
+fuzz: ; scripts/fuzz.sh 60s
+bench: ; $(GO) test -run '^$$' -bench . -benchmem ./internal/...
+lint: ; $(GO) vet ./... && test -z "$$(gofmt -l .)"
+verify: lint test
+clean: ; rm -rf bin data

@@ -1,0 +1,148 @@
+// Package cluster is the broker side of the metadata: it reconciles the
+// partition replicas hosted on this broker with each new metadata image
+// (open or create logs for assigned partitions, apply config changes,
+// delete the logs of deleted topics) and runs the periodic log
+// maintenance (retention, time-based roll).
+//
+// Replicas is safe for concurrent use: lookups read an immutable map that
+// the reconciler swaps atomically.
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// Resolver turns a topic's config overrides into the partition config,
+// filling in broker defaults.
+type Resolver func(overrides map[string]string) replica.Config
+
+// Replicas holds this broker's partition replicas. Safe for concurrent use.
+type Replicas struct {
+	node    model.NodeID
+	dir     string
+	resolve Resolver
+	log     *slog.Logger
+
+	parts atomic.Pointer[map[model.TopicPartition]*replica.Partition]
+
+	mu sync.Mutex // serializes Reconcile and Close
+}
+
+// New returns an empty set of replicas storing logs under dir.
+func New(node model.NodeID, dir string, resolve Resolver, log *slog.Logger) *Replicas {
+	r := &Replicas{node: node, dir: dir, resolve: resolve, log: log}
+	r.parts.Store(&map[model.TopicPartition]*replica.Partition{})
+	return r
+}
+
+// Get returns the local replica of tp, or nil.
+func (r *Replicas) Get(tp model.TopicPartition) *replica.Partition {
+	return (*r.parts.Load())[tp]
+}
+
+// All returns every local replica (a snapshot).
+func (r *Replicas) All() map[model.TopicPartition]*replica.Partition { return *r.parts.Load() }
+
+// Reconcile is the metadata listener: it makes the local replicas match
+// next. It runs synchronously inside the metadata apply, so once a topic
+// creation commits its logs exist.
+func (r *Replicas) Reconcile(prev, next *metadata.Image) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.parts.Load()
+	cur := make(map[model.TopicPartition]*replica.Partition, len(old))
+	for _, t := range next.Topics {
+		var cfg *replica.Config
+		for i, p := range t.Partitions {
+			if !hosts(p.Replicas, r.node) {
+				continue
+			}
+			tp := model.TopicPartition{Topic: t.Name, Partition: int32(i)}
+			if cfg == nil {
+				c := r.resolve(t.Configs)
+				cfg = &c
+			}
+			part := old[tp]
+			if part != nil && part.TopicID != t.ID {
+				r.remove(part) // the topic was deleted and created again
+				part = nil
+			}
+			if part == nil {
+				var err error
+				if part, err = r.open(tp, t.ID, *cfg, p.LeaderEpoch); err != nil {
+					r.log.Error("open partition log", "partition", tp, "err", err)
+					continue
+				}
+			} else if pt := prev.Topics[t.Name]; pt == nil || !maps.Equal(pt.Configs, t.Configs) {
+				part.SetConfig(*cfg)
+			}
+			part.SetLeaderEpoch(p.LeaderEpoch)
+			cur[tp] = part
+		}
+	}
+	for tp, part := range old {
+		if cur[tp] == nil {
+			r.remove(part)
+		}
+	}
+	r.parts.Store(&cur)
+}
+
+func hosts(replicas []model.NodeID, id model.NodeID) bool {
+	for _, n := range replicas {
+		if n == id {
+			return true
+		}
+	}
+	return false
+}
+
+// open opens the partition's log, or creates it. A directory left by an
+// earlier topic of the same name (another topic id) is removed first.
+func (r *Replicas) open(tp model.TopicPartition, id model.TopicID, cfg replica.Config, epoch model.LeaderEpoch) (*replica.Partition, error) {
+	dir := filepath.Join(r.dir, tp.String())
+	log, err := storage.Open(dir, cfg.Storage)
+	switch {
+	case err == nil && log.TopicID() != id:
+		if err := log.Delete(); err != nil {
+			return nil, fmt.Errorf("remove stale log of %s: %w", tp, err)
+		}
+		log, err = storage.Create(dir, id, cfg.Storage)
+	case errors.Is(err, os.ErrNotExist):
+		log, err = storage.Create(dir, id, cfg.Storage)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return replica.New(tp, log, cfg, epoch), nil
+}
+
+func (r *Replicas) remove(p *replica.Partition) {
+	if err := p.Log().Delete(); err != nil {
+		r.log.Error("delete partition log", "partition", p.TP, "err", err)
+	}
+}
+
+// Close closes every log cleanly (flushes and checkpoints).
+func (r *Replicas) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, p := range *r.parts.Load() {
+		errs = append(errs, p.Log().Close())
+	}
+	r.parts.Store(&map[model.TopicPartition]*replica.Partition{})
+	return errors.Join(errs...)
+}

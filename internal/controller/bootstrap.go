@@ -1,0 +1,33 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Register writes the cluster id (first start only) and this broker's
+// registration when it is new or its endpoint changed.
+func (c *Controller) Register(ctx context.Context, b metadata.BrokerRecord) error {
+	_, err := c.run(ctx, func(im *metadata.Image) []metadata.Record {
+		var recs []metadata.Record
+		if im.ClusterID == "" {
+			recs = append(recs, metadata.Record{Cluster: &metadata.ClusterRecord{ClusterID: newClusterID()}})
+		}
+		cur := im.Brokers[b.ID]
+		if cur == nil || cur.Host != b.Host || cur.Port != b.Port || cur.Rack != b.Rack || cur.Fenced != b.Fenced {
+			rec := b
+			recs = append(recs, metadata.Record{Broker: &rec})
+		}
+		return recs
+	})
+	if err != nil {
+		return fmt.Errorf("register broker %d: %w", b.ID, err)
+	}
+	return nil
+}
+
+// newClusterID returns a Kafka-style cluster id: 16 random bytes, base64.
+func newClusterID() string { return model.NewTopicID().String() }

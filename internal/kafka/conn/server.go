@@ -1,0 +1,115 @@
+// Package conn runs the Kafka listeners: it accepts connections and, per
+// connection, reads size-prefixed requests, decodes them with kmsg and
+// hands them to the handlers in order, while a writer goroutine sends the
+// replies strictly in request order as each completes. A slow reply
+// (acks=all, a long-poll fetch) holds back only later replies on its own
+// connection, never another connection.
+//
+// A malformed frame (a size over socket.request.max.bytes, a header that
+// does not parse, an unknown API key, an unsupported version other than
+// ApiVersions', a body that does not decode) closes only that connection,
+// as Kafka does.
+//
+// Server is safe for concurrent use.
+package conn
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/sluice-io/sluice/internal/kafka/handler"
+)
+
+// Config is a listener's settings.
+type Config struct {
+	Name            string // listener name, e.g. PLAINTEXT
+	Addr            string // host:port to bind
+	MaxRequestBytes int32  // socket.request.max.bytes
+	// MaxInFlight bounds the requests read ahead of their replies on one
+	// connection (Kafka's queued.max.requests plays this role).
+	MaxInFlight int
+}
+
+// Server is one Kafka listener. Safe for concurrent use.
+type Server struct {
+	cfg    Config
+	broker *handler.Broker
+	log    *slog.Logger
+	ln     net.Listener
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{} // guarded by mu
+	closed bool                  // guarded by mu
+	wg     sync.WaitGroup
+}
+
+// Listen binds the listener; Serve accepts on it.
+func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 500
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, broker: b, log: log, ln: ln, conns: map[net.Conn]struct{}{}}, nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until Close.
+func (s *Server) Serve() error {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		if !s.track(c) {
+			c.Close()
+			return nil
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			s.serveConn(c)
+		}()
+	}
+}
+
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.Close()
+}
+
+// Close stops accepting, closes every connection and waits for their
+// goroutines.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	err := s.ln.Close()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}

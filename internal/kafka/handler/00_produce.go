@@ -1,0 +1,121 @@
+package handler
+
+// Produce, versions 3-13.
+//
+// Each partition's record batch is kept as the bytes received: the replica
+// validates the v2 header and CRC, assigns offsets in place and appends
+// (DESIGN.md §4). Exactly one batch per partition, as Kafka requires from
+// v3. Errors are per partition; the other partitions of the request are
+// written. acks=0 sends no response at all; acks=1 answers after the
+// append; acks=-1 (all) answers once the appended bytes are fsynced, by an
+// fsync shared with every other waiting append (group commit), or with
+// REQUEST_TIMED_OUT after timeout_ms. Other acks values get
+// INVALID_REQUIRED_ACKS. v13 names topics by id (KIP-516).
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/replica"
+)
+
+// durableWait is one acks=all partition waiting for its fsync.
+type durableWait struct {
+	part *replica.Partition
+	end  model.Offset
+	resp *kmsg.ProduceResponseTopicPartition
+}
+
+func handleProduce(b *Broker, r *Request) *Reply {
+	req := r.Msg.(*kmsg.ProduceRequest)
+	resp := kmsg.NewPtrProduceResponse()
+	resp.SetVersion(req.GetVersion())
+	im := b.Metadata.Current()
+	nowMs := b.Now().UnixMilli()
+	var waits []durableWait
+	// Sized up front: waits keep pointers into these slices.
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i := range req.Topics {
+		rt, st := &req.Topics[i], &resp.Topics[i]
+		*st = kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		t, unknown := produceTopic(im, req.GetVersion(), rt)
+		for j := range rt.Partitions {
+			rp, sp := &rt.Partitions[j], &st.Partitions[j]
+			*sp = kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+			switch {
+			case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
+				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
+			case t == nil:
+				sp.ErrorCode = unknown.Code
+			default:
+				if part, end, ok := b.produceTo(t, rp, sp, nowMs); ok && req.Acks == -1 {
+					waits = append(waits, durableWait{part: part, end: end, resp: sp})
+				}
+			}
+		}
+	}
+	if req.Acks == 0 {
+		return nil
+	}
+	if len(waits) == 0 {
+		return Now(resp)
+	}
+	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
+	return Later(func() kmsg.Response {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		for _, w := range waits {
+			if err := w.part.WaitDurable(ctx, w.end); err != nil {
+				w.resp.ErrorCode, w.resp.ErrorMessage = errorCode(err), errorMessage(err)
+			}
+		}
+		return resp
+	})
+}
+
+// produceTopic finds the topic a produce names, by name or (v13+) by id,
+// and the error for a topic that is not there.
+func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopic) (*metadata.Topic, *kerr.Error) {
+	if version >= 13 {
+		return im.TopicIDs[model.TopicID(rt.TopicID)], kerr.UnknownTopicID
+	}
+	return im.Topics[rt.Topic], kerr.UnknownTopicOrPartition
+}
+
+// produceTo appends one partition's batch and fills its response entry.
+func (b *Broker) produceTo(t *metadata.Topic, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return nil, 0, false
+	}
+	part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: rp.Partition})
+	if part == nil || t.Partitions[rp.Partition].Leader != b.Settings.NodeID {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return nil, 0, false
+	}
+	if len(rp.Records) == 0 {
+		sp.ErrorCode = kerr.InvalidRecord.Code
+		return nil, 0, false
+	}
+	base, appendTime, err := part.Append(rp.Records, nowMs)
+	if err != nil {
+		sp.ErrorCode, sp.ErrorMessage = errorCode(err), errorMessage(err)
+		if sp.ErrorCode == kerr.KafkaStorageError.Code {
+			b.Log.Error("append", "partition", part.TP, "err", err)
+		}
+		return nil, 0, false
+	}
+	sp.BaseOffset, sp.LogAppendTime = int64(base), appendTime
+	sp.LogStartOffset = int64(part.LogStartOffset())
+	return part, model.Offset(batch.Header(rp.Records).NextOffset()), true
+}

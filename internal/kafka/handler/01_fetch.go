@@ -1,0 +1,170 @@
+package handler
+
+// Fetch, versions 4-18.
+//
+// Reads whole record batches from each partition's log, as stored. Limits:
+// partition_max_bytes per partition and max_bytes overall, except that the
+// first batch of the first partition with data is always returned, even
+// when larger (KIP-74), so a consumer can never stall. When less than
+// min_bytes is available the fetch long-polls up to max_wait_ms, woken by
+// appends to any partition it reads (no busy loop). Every partition
+// answers with its high watermark, last stable offset and log start
+// offset. A fetch offset outside [log start, log end] gets
+// OFFSET_OUT_OF_RANGE. current_leader_epoch (v9+, KIP-320) is checked:
+// older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH. Topics are
+// named by id from v13 (KIP-516). Fetch sessions (v7+, KIP-227) are not
+// kept: the session id answered is always 0, which tells a client to send
+// full fetches, and an incremental fetch of an unknown session gets
+// FETCH_SESSION_ID_NOT_FOUND.
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/kafka/wire"
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/replica"
+)
+
+func handleFetch(b *Broker, r *Request) *Reply {
+	req := r.Msg.(*kmsg.FetchRequest)
+	flexible := req.IsFlexible()
+	if req.SessionEpoch > 0 {
+		return NowBody(encodeFetch(req, &wire.FetchResponse{ErrorCode: kerr.FetchSessionIDNotFound.Code}), flexible)
+	}
+	resp, n, parts := b.fetchOnce(req)
+	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(parts) == 0 {
+		return NowBody(encodeFetch(req, resp), flexible)
+	}
+	return LaterBody(func() (*wire.Body, bool) {
+		// Watch before re-reading, so an append between the read and
+		// the wait is not missed.
+		woken := make(chan struct{}, 1)
+		for _, p := range parts {
+			defer p.Watch(woken)()
+		}
+		deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+		defer deadline.Stop()
+		for {
+			if resp, n, _ = b.fetchOnce(req); n >= int(req.MinBytes) {
+				return encodeFetch(req, resp), flexible
+			}
+			select {
+			case <-woken:
+			case <-r.Ctx.Done():
+				return encodeFetch(req, resp), flexible
+			case <-deadline.C:
+				resp, _, _ = b.fetchOnce(req)
+				return encodeFetch(req, resp), flexible
+			}
+		}
+	})
+}
+
+// encodeFetch encodes resp at the request's version. The structures are
+// built by this package and always encode; a failure is a broken
+// invariant.
+func encodeFetch(req *kmsg.FetchRequest, resp *wire.FetchResponse) *wire.Body {
+	body := new(wire.Body)
+	if err := wire.EncodeFetch(req.GetVersion(), resp, body); err != nil {
+		panic("encode fetch response: " + err.Error())
+	}
+	return body
+}
+
+// fetchOnce builds a response from what is readable now. It returns the
+// record bytes gathered and the partitions that were read without error
+// (those a long poll waits on).
+func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*wire.FetchResponse, int, []*replica.Partition) {
+	resp := &wire.FetchResponse{Topics: make([]wire.FetchTopic, len(req.Topics))}
+	im := b.Metadata.Current()
+	budget := req.MaxBytes
+	if budget <= 0 {
+		budget = 1<<31 - 1
+	}
+	total := 0
+	var parts []*replica.Partition
+	for i, rt := range req.Topics {
+		st := &resp.Topics[i]
+		st.Topic, st.TopicID = rt.Topic, model.TopicID(rt.TopicID)
+		st.Partitions = make([]wire.FetchPartition, len(rt.Partitions))
+		t := fetchTopic(im, req.GetVersion(), rt)
+		for j, rp := range rt.Partitions {
+			sp := &st.Partitions[j]
+			*sp = wire.NewFetchPartition(rp.Partition, 0)
+			part := b.fetchPartition(t, req.GetVersion(), rp, sp)
+			if part == nil {
+				continue
+			}
+			n := readInto(part, model.Offset(rp.FetchOffset), min(rp.PartitionMaxBytes, budget), total == 0, sp)
+			total += n
+			budget -= int32(n)
+			if sp.ErrorCode == 0 {
+				parts = append(parts, part)
+			}
+		}
+	}
+	return resp, total, parts
+}
+
+func fetchTopic(im *metadata.Image, version int16, rt kmsg.FetchRequestTopic) *metadata.Topic {
+	if version >= 13 {
+		return im.TopicIDs[model.TopicID(rt.TopicID)]
+	}
+	return im.Topics[rt.Topic]
+}
+
+// fetchPartition resolves one partition, setting the error and offsets
+// fields of sp; nil when there is nothing to read.
+func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchRequestTopicPartition, sp *wire.FetchPartition) *replica.Partition {
+	switch {
+	case t == nil && version >= 13:
+		sp.ErrorCode = kerr.UnknownTopicID.Code
+		return nil
+	case t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return nil
+	}
+	part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: rp.Partition})
+	if part == nil {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return nil
+	}
+	if e := rp.CurrentLeaderEpoch; e >= 0 {
+		switch cur := int32(part.LeaderEpoch()); {
+		case e < cur:
+			sp.ErrorCode = kerr.FencedLeaderEpoch.Code
+			return nil
+		case e > cur:
+			sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+			return nil
+		}
+	}
+	hw := part.HighWatermark()
+	sp.HighWatermark, sp.LastStableOffset = hw, hw
+	sp.LogStartOffset = part.LogStartOffset()
+	return part
+}
+
+// readInto points sp's records at the partition's batches from the given
+// offset (a file section, sent later with sendfile) and returns their
+// size.
+func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne bool, sp *wire.FetchPartition) int {
+	if from == sp.HighWatermark {
+		return 0
+	}
+	if from < sp.LogStartOffset || from > sp.HighWatermark {
+		sp.ErrorCode = kerr.OffsetOutOfRange.Code
+		return 0
+	}
+	chunk, err := part.Read(from, maxBytes, minOne)
+	if err != nil {
+		sp.ErrorCode = errorCode(err)
+		return 0
+	}
+	sp.Records = wire.FileSection{File: chunk.File, Pos: chunk.Pos, Len: chunk.Size}
+	return int(chunk.Size)
+}

@@ -1,0 +1,75 @@
+package handler
+
+// ListOffsets, versions 1-11.
+//
+// Per partition, the timestamp selects: -1 the latest offset (the high
+// watermark, or the last stable offset for read_committed), -2 the log
+// start offset, -3 the offset and timestamp of the record with the largest
+// timestamp (KIP-734, v7+), -4 the earliest local offset (KIP-405; all
+// data is local, so the log start), and any other value the first offset
+// whose timestamp is at or after it (offset -1 when there is none).
+// current_leader_epoch (v4+) is checked as in Fetch. The leader epoch
+// answered (v4+) is the partition's current one.
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+func handleListOffsets(b *Broker, r *Request) *Reply {
+	req := r.Msg.(*kmsg.ListOffsetsRequest)
+	resp := kmsg.NewPtrListOffsetsResponse()
+	resp.SetVersion(req.GetVersion())
+	im := b.Metadata.Current()
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		t := im.Topics[rt.Topic]
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			switch {
+			case t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				b.listOffset(model.TopicPartition{Topic: t.Name, Partition: rp.Partition}, rp, &sp)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return Now(resp)
+}
+
+func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) {
+	part := b.Replicas.Get(tp)
+	if part == nil {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return
+	}
+	epoch := int32(part.LeaderEpoch())
+	if e := rp.CurrentLeaderEpoch; e >= 0 && e != epoch {
+		sp.ErrorCode = kerr.FencedLeaderEpoch.Code
+		if e > epoch {
+			sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+		}
+		return
+	}
+	sp.LeaderEpoch = epoch
+	switch rp.Timestamp {
+	case -1:
+		sp.Offset = int64(part.HighWatermark())
+	case -2, -4:
+		sp.Offset = int64(part.LogStartOffset())
+	case -3:
+		off, ts := part.Log().MaxTimestamp()
+		sp.Offset, sp.Timestamp = int64(off), ts
+	default:
+		if off, ts, ok := part.Log().OffsetForTimestamp(rp.Timestamp); ok {
+			sp.Offset, sp.Timestamp = int64(off), ts
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package handler
+
+// CreateTopics, versions 0-7.
+//
+// Each topic is created by the controller (one metadata entry for the
+// whole request) or, with validate_only (v1+), only checked. Per-topic
+// errors follow Kafka: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION,
+// INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
+// INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, INVALID_REQUEST for a name
+// given twice; error messages from v1. From v5 the answer carries the
+// partition count, replication factor and configs, and from v7 the topic
+// id (KIP-516).
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func handleCreateTopics(b *Broker, r *Request) *Reply {
+	req := r.Msg.(*kmsg.CreateTopicsRequest)
+	return Later(func() kmsg.Response {
+		resp := kmsg.NewPtrCreateTopicsResponse()
+		resp.SetVersion(req.GetVersion())
+		ctx, cancel := context.WithTimeout(context.Background(), timeoutOr(req.TimeoutMillis, 30*time.Second))
+		defer cancel()
+		results, err := b.Controller.CreateTopics(ctx, req)
+		for i, res := range results {
+			st := kmsg.NewCreateTopicsResponseTopic()
+			st.Topic = req.Topics[i].Topic
+			st.NumPartitions, st.ReplicationFactor = -1, -1
+			switch {
+			case err != nil:
+				st.ErrorCode, st.ErrorMessage = kerr.RequestTimedOut.Code, errorMessage(err)
+			case res.Err != nil:
+				st.ErrorCode = res.Err.Code
+				msg := res.Message
+				st.ErrorMessage = &msg
+			default:
+				st.TopicID = res.ID
+				st.NumPartitions, st.ReplicationFactor = res.NumPartitions, res.ReplicationFactor
+				st.Configs = b.createdTopicConfigs(st.Topic)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp
+	})
+}
+
+// timeoutOr turns a request's timeout_ms into a duration, with a default
+// for a non-positive one.
+func timeoutOr(ms int32, def time.Duration) time.Duration {
+	if ms <= 0 {
+		return def
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// createdTopicConfigs lists the configs a created topic has (v5+).
+// TODO(#2): list every topic config with its source once internal/config
+// describes topics; today only the overrides are listed.
+func (b *Broker) createdTopicConfigs(topic string) []kmsg.CreateTopicsResponseTopicConfig {
+	t := b.Metadata.Current().Topics[topic]
+	if t == nil {
+		return nil
+	}
+	var out []kmsg.CreateTopicsResponseTopicConfig
+	for k, v := range t.Configs {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name, c.Value, c.Source = k, &v, 1
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package handler
+
+import (
+	"context"
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// errorMap is the one place where domain errors become Kafka error codes
+// (errors_test.go checks every sentinel of the lower layers is here).
+var errorMap = []struct {
+	err  error
+	code *kerr.Error
+}{
+	{batch.ErrCorrupt, kerr.CorruptMessage},
+	{batch.ErrInvalid, kerr.InvalidRecord},
+	{batch.ErrMagic, kerr.UnsupportedForMessageFormat},
+	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
+	{replica.ErrInvalidTimestamp, kerr.InvalidTimestamp},
+	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{context.DeadlineExceeded, kerr.RequestTimedOut},
+}
+
+// errorCode maps err to a Kafka error code; nil is 0, and anything not in
+// the map is a storage fault on this broker (KAFKA_STORAGE_ERROR), which
+// clients retry elsewhere.
+func errorCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	for _, m := range errorMap {
+		if errors.Is(err, m.err) {
+			return m.code.Code
+		}
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.KafkaStorageError.Code
+}
+
+// errorMessage is the text Kafka puts next to a code (v8+ produce and the
+// like): our error's own words, or nil when there is no error.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}

@@ -1,0 +1,150 @@
+// Package handler answers Kafka requests: one file per API, named by API
+// key (00_produce.go, 01_fetch.go, ...), and apis.go, the explicit table
+// that ApiVersions advertises and Handle dispatches on.
+//
+// A handler runs on the connection's reader goroutine, in request order,
+// so the effects of pipelined requests (appends above all) happen in the
+// order the client sent them. A handler that must wait (acks=all, a
+// long-poll fetch, a controller write) returns a Reply that completes
+// later; the connection writes replies strictly in request order.
+//
+// Broker is safe for concurrent use; handlers keep no state of their own.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/cluster"
+	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/kafka/wire"
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Settings are the broker settings handlers read.
+type Settings struct {
+	NodeID            model.NodeID
+	AutoCreateTopics  bool
+	NumPartitions     int32
+	ReplicationFactor int16
+	MessageMaxBytes   int32
+	// Config is the broker's static configuration (file and flags); the
+	// dynamic layers come from the metadata image. Nil means the
+	// zero-config defaults. DescribeConfigs describes it; DeleteTopics
+	// reads delete.topic.enable from it.
+	Config *config.Broker
+	// LogDir is the data directory DescribeLogDirs reports.
+	LogDir string
+}
+
+// Broker is what handlers act on. Safe for concurrent use.
+type Broker struct {
+	Settings   Settings
+	Metadata   *metadata.Publisher
+	Controller *controller.Controller
+	Replicas   *cluster.Replicas
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Request is one decoded request and where it came from.
+type Request struct {
+	// Ctx ends when the connection closes: waits give up then.
+	Ctx    context.Context
+	Header wire.RequestHeader
+	Msg    kmsg.Request
+	Conn   *ConnInfo
+}
+
+// ConnInfo describes the client connection.
+type ConnInfo struct {
+	Remote   string
+	Listener string
+}
+
+// Reply is a handler's answer. A nil *Reply means no response at all
+// (Produce with acks=0). Safe for concurrent use: one goroutine completes
+// it, the connection writer waits on Done.
+type Reply struct {
+	done chan struct{}
+	msg  kmsg.Response
+	// body replaces msg for responses encoded by the handler itself, such
+	// as Fetch, whose record bytes go from segment files to the socket
+	// with sendfile.
+	body     *wire.Body
+	flexible bool
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Now is a reply that is ready.
+func Now(m kmsg.Response) *Reply { return &Reply{done: closedChan, msg: m} }
+
+// Later runs f on its own goroutine; the reply is ready when f returns.
+func Later(f func() kmsg.Response) *Reply {
+	r := &Reply{done: make(chan struct{})}
+	go func() {
+		r.msg = f()
+		close(r.done)
+	}()
+	return r
+}
+
+// LaterBody is Later for a response the handler encodes itself; f
+// returns the body and whether the response header is flexible.
+func LaterBody(f func() (*wire.Body, bool)) *Reply {
+	r := &Reply{done: make(chan struct{})}
+	go func() {
+		r.body, r.flexible = f()
+		close(r.done)
+	}()
+	return r
+}
+
+// NowBody is a ready reply with a pre-encoded body.
+func NowBody(body *wire.Body, flexible bool) *Reply {
+	return &Reply{done: closedChan, body: body, flexible: flexible}
+}
+
+// Body is the pre-encoded body, or nil when Msg is the response; valid
+// after Done. FlexibleHeader says whether its header carries tagged
+// fields.
+func (r *Reply) Body() (body *wire.Body, flexibleHeader bool) { return r.body, r.flexible }
+
+// Done is closed once the response is ready.
+func (r *Reply) Done() <-chan struct{} { return r.done }
+
+// Msg is the response; valid after Done.
+func (r *Reply) Msg() kmsg.Response { return r.msg }
+
+// Handle dispatches one request. The request's version is within the range
+// that Supported reports.
+func (b *Broker) Handle(req *Request) *Reply {
+	api := apiTable[req.Header.APIKey]
+	return api.handle(b, req)
+}
+
+// Supported reports whether key at version is served.
+func Supported(key, version int16) bool {
+	if key < 0 || int(key) >= len(apiTable) || apiTable[key].handle == nil {
+		return false
+	}
+	a := apiTable[key]
+	return version >= a.min && version <= a.max
+}
+
+// Flexible reports whether key at version uses flexible encoding (request
+// header v2). Unknown keys are not flexible.
+func Flexible(key, version int16) bool {
+	r := kmsg.RequestForKey(key)
+	if r == nil {
+		return false
+	}
+	r.SetVersion(version)
+	return r.IsFlexible()
+}

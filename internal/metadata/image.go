@@ -1,0 +1,79 @@
+package metadata
+
+import (
+	"sort"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Image is the whole cluster state at one applied log index. Immutable
+// once published: safe for concurrent use by any number of readers.
+type Image struct {
+	Index     uint64 // raft index of the last applied entry
+	ClusterID string
+	Brokers   map[model.NodeID]*Broker
+	Topics    map[string]*Topic
+	TopicIDs  map[model.TopicID]*Topic `json:"-"`
+	// BrokerConfigs holds dynamic broker configs; the key "" is the
+	// cluster-wide default (Kafka's <default> entity).
+	BrokerConfigs map[string]map[string]string
+	// NextProducerID is the first producer id not yet handed out in a
+	// block (KIP-730).
+	NextProducerID int64
+}
+
+// Broker is a registered broker and where clients reach it.
+type Broker struct {
+	ID     model.NodeID
+	Host   string
+	Port   int32
+	Rack   string
+	Fenced bool
+}
+
+// Topic is a topic with its partitions and config overrides.
+type Topic struct {
+	Name       string
+	ID         model.TopicID
+	Partitions []Partition // index == partition id
+	Configs    map[string]string
+}
+
+// Partition is one partition's placement and leadership.
+type Partition struct {
+	Leader      model.NodeID
+	LeaderEpoch model.LeaderEpoch
+	Epoch       int32 // partition epoch: bumps on any change
+	Replicas    []model.NodeID
+	ISR         []model.NodeID
+}
+
+// Empty returns the image before any record.
+func Empty() *Image {
+	return &Image{
+		Brokers:       map[model.NodeID]*Broker{},
+		Topics:        map[string]*Topic{},
+		TopicIDs:      map[model.TopicID]*Topic{},
+		BrokerConfigs: map[string]map[string]string{},
+	}
+}
+
+// TopicNames returns the topic names in sorted order.
+func (im *Image) TopicNames() []string {
+	names := make([]string, 0, len(im.Topics))
+	for n := range im.Topics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// BrokerIDs returns the registered broker ids in ascending order.
+func (im *Image) BrokerIDs() []model.NodeID {
+	ids := make([]model.NodeID, 0, len(im.Brokers))
+	for id := range im.Brokers {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}

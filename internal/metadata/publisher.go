@@ -1,0 +1,95 @@
+package metadata
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Listener is told of every new image, in order, before Apply returns.
+// prev is the image it replaces.
+type Listener func(prev, next *Image)
+
+// Publisher is the metadata state machine under the quorum: it applies
+// committed entries into a new Image and publishes it. Apply, Snapshot and
+// Restore are called from the quorum's single apply goroutine; Current is
+// safe for concurrent use from anywhere.
+type Publisher struct {
+	cur atomic.Pointer[Image]
+
+	mu        sync.Mutex
+	listeners []Listener    // guarded by mu
+	applied   chan struct{} // closed and replaced on every apply; guarded by mu
+}
+
+// NewPublisher returns a publisher holding the empty image.
+func NewPublisher() *Publisher {
+	p := &Publisher{applied: make(chan struct{})}
+	p.cur.Store(Empty())
+	return p
+}
+
+// Current returns the latest published image.
+func (p *Publisher) Current() *Image { return p.cur.Load() }
+
+// Subscribe adds a listener and calls it once with the current image.
+func (p *Publisher) Subscribe(l Listener) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.listeners = append(p.listeners, l)
+	l(Empty(), p.cur.Load())
+}
+
+// Changed returns a channel closed at the next publish.
+func (p *Publisher) Changed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied
+}
+
+// Apply decodes and applies one committed entry.
+func (p *Publisher) Apply(index uint64, data []byte) error {
+	recs, err := DecodeEntry(data)
+	if err != nil {
+		return err
+	}
+	prev := p.cur.Load()
+	next, err := prev.Apply(index, recs)
+	if err != nil {
+		return err
+	}
+	p.publish(prev, next)
+	return nil
+}
+
+func (p *Publisher) publish(prev, next *Image) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cur.Store(next)
+	for _, l := range p.listeners {
+		l(prev, next)
+	}
+	close(p.applied)
+	p.applied = make(chan struct{})
+}
+
+// Snapshot encodes the current image.
+func (p *Publisher) Snapshot() ([]byte, error) { return json.Marshal(p.cur.Load()) }
+
+// Restore replaces the image with a snapshot taken at index.
+func (p *Publisher) Restore(index uint64, data []byte) error {
+	im := Empty()
+	if err := json.Unmarshal(data, im); err != nil {
+		return fmt.Errorf("restore metadata snapshot at %d: %w", index, err)
+	}
+	im.Index = index
+	im.TopicIDs = make(map[model.TopicID]*Topic, len(im.Topics))
+	for _, t := range im.Topics {
+		im.TopicIDs[t.ID] = t
+	}
+	p.publish(p.cur.Load(), im)
+	return nil
+}

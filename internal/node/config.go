@@ -1,0 +1,113 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/kafka/handler"
+	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// FromConfig turns a validated broker config into node options.
+func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
+	l, ok := kafkaListener(cfg)
+	if !ok {
+		return Options{}, fmt.Errorf("listeners: no broker listener (every listener is a controller listener)")
+	}
+	adv := l
+	for _, a := range cfg.AdvertisedListeners {
+		if a.Name == l.Name {
+			adv = a
+		}
+	}
+	if len(cfg.LogDirs) == 0 {
+		return Options{}, fmt.Errorf("log.dirs: no directory")
+	}
+	return Options{
+		NodeID:   cfg.NodeID,
+		DataDir:  cfg.LogDirs[0],
+		Listener: Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},
+		Handler: handler.Settings{
+			NodeID:            cfg.NodeID,
+			AutoCreateTopics:  cfg.AutoCreateTopics,
+			NumPartitions:     cfg.NumPartitions,
+			ReplicationFactor: cfg.DefaultReplicationFactor,
+			MessageMaxBytes:   cfg.MessageMaxBytes,
+			Config:            cfg,
+			LogDir:            cfg.LogDirs[0],
+		},
+		Controller: controller.Options{
+			NumPartitions:            cfg.NumPartitions,
+			DefaultReplicationFactor: cfg.DefaultReplicationFactor,
+			ValidateTopicConfigs: func(overrides map[string]string) error {
+				_, err := config.ResolveTopic(cfg, overrides)
+				return err
+			},
+			ValidateBrokerConfigs: func(layer map[string]string) error {
+				return config.ValidateBrokerAlter(cfg, true, layer)
+			},
+		},
+		MaxRequestBytes:        cfg.SocketRequestMaxBytes,
+		TopicConfig:            topicResolver(cfg, log),
+		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		Log:                    log,
+	}, nil
+}
+
+// kafkaListener is the first listener that is not a controller listener.
+func kafkaListener(cfg *config.Broker) (config.Listener, bool) {
+	for _, l := range cfg.Listeners {
+		if !slices.Contains(cfg.ControllerListenerNames, l.Name) {
+			return l, true
+		}
+	}
+	return config.Listener{}, false
+}
+
+// topicResolver resolves topic overrides against the broker config. The
+// overrides were validated when written, so an error here means the
+// broker defaults changed under them: the defaults are used and it is
+// logged.
+func topicResolver(cfg *config.Broker, log *slog.Logger) func(map[string]string) replica.Config {
+	return func(overrides map[string]string) replica.Config {
+		t, err := config.ResolveTopic(cfg, overrides)
+		if err != nil {
+			log.Error("topic config no longer valid; using broker defaults", "err", err)
+			t = cfg.TopicDefaults()
+		}
+		return ReplicaConfig(t)
+	}
+}
+
+// ReplicaConfig maps a resolved topic config onto a partition's config.
+func ReplicaConfig(t config.Topic) replica.Config {
+	retentionMs, retentionBytes := t.RetentionMs, t.RetentionBytes
+	if !t.Delete() {
+		retentionMs, retentionBytes = -1, -1
+	}
+	return replica.Config{
+		Storage: storage.Config{
+			SegmentBytes:       int64(t.SegmentBytes),
+			SegmentMs:          t.SegmentMs,
+			SegmentJitterMs:    t.SegmentJitterMs,
+			IndexIntervalBytes: t.IndexIntervalBytes,
+			SegmentIndexBytes:  t.SegmentIndexBytes,
+			RetentionMs:        retentionMs,
+			RetentionBytes:     retentionBytes,
+			FlushMessages:      t.FlushMessages,
+			FlushMs:            t.FlushMs,
+			FileDeleteDelayMs:  t.FileDeleteDelayMs,
+			Preallocate:        t.Preallocate,
+		},
+		MaxMessageBytes:      t.MaxMessageBytes,
+		LogAppendTime:        t.LogAppendTime(),
+		TimestampBeforeMaxMs: t.TimestampBeforeMaxMs,
+		TimestampAfterMaxMs:  t.TimestampAfterMaxMs,
+		MinInsyncReplicas:    t.MinInsyncReplicas,
+	}
+}

@@ -1,0 +1,180 @@
+// Package node wires one Sluice process together: metadata quorum,
+// controller, replicas, Kafka listeners. It builds and starts the parts in
+// dependency order and stops them in reverse; it holds no logic of its own.
+//
+// Node is safe for concurrent use; Close may be called once.
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/cluster"
+	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/kafka/conn"
+	"github.com/sluice-io/sluice/internal/kafka/handler"
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/raft"
+	"github.com/sluice-io/sluice/internal/replica"
+)
+
+// Listener is one Kafka listener: where to bind and what to advertise.
+type Listener struct {
+	Name           string
+	Addr           string // host:port to bind; port 0 picks a free one
+	AdvertisedHost string // "" = the bound host
+	AdvertisedPort int32  // 0 = the bound port
+}
+
+// Options is everything a node needs, already validated.
+type Options struct {
+	NodeID          model.NodeID
+	DataDir         string
+	Listener        Listener
+	Handler         handler.Settings
+	Controller      controller.Options
+	MaxRequestBytes int32
+	// TopicConfig resolves a topic's overrides into a partition config.
+	TopicConfig cluster.Resolver
+	// RetentionCheckInterval is log.retention.check.interval.ms.
+	RetentionCheckInterval time.Duration
+	Log                    *slog.Logger
+}
+
+// Node is a running broker+controller process.
+type Node struct {
+	opts     Options
+	quorum   *raft.Node
+	pub      *metadata.Publisher
+	replicas *cluster.Replicas
+	server   *conn.Server
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Start builds and starts a node; it returns once the listener accepts.
+func Start(ctx context.Context, opts Options) (_ *Node, err error) {
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	n := &Node{opts: opts, pub: metadata.NewPublisher(), stop: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	n.replicas = cluster.New(opts.NodeID, opts.DataDir, opts.TopicConfig, opts.Log)
+	n.pub.Subscribe(n.replicas.Reconcile)
+	n.quorum, err = raft.Open(raft.Config{
+		ID:     uint64(opts.NodeID),
+		Dir:    filepath.Join(opts.DataDir, "__cluster_metadata-0"),
+		Peers:  []raft.Peer{{ID: uint64(opts.NodeID)}},
+		Logger: opts.Log,
+	}, n.pub)
+	if err != nil {
+		return nil, fmt.Errorf("metadata quorum: %w", err)
+	}
+	if _, err := n.quorum.WaitLeader(ctx); err != nil {
+		return nil, fmt.Errorf("metadata quorum: %w", err)
+	}
+	ctrl := controller.New(n.quorum, n.pub, opts.Controller)
+	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
+		Replicas: n.replicas, Log: opts.Log, Now: time.Now}
+	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
+		MaxRequestBytes: opts.MaxRequestBytes}, b, opts.Log)
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: %w", opts.Listener.Name, err)
+	}
+	host, port := advertised(opts.Listener, n.server.Addr())
+	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
+		return nil, err
+	}
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := n.server.Serve(); err != nil {
+			opts.Log.Error("listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.maintain()
+	}()
+	return n, nil
+}
+
+// advertised is the host and port clients are told to use.
+func advertised(l Listener, bound net.Addr) (string, int32) {
+	host, portStr, _ := net.SplitHostPort(bound.String())
+	port, _ := strconv.Atoi(portStr)
+	if l.AdvertisedHost != "" {
+		host = l.AdvertisedHost
+	} else if h, _, err := net.SplitHostPort(l.Addr); err == nil && h != "" {
+		host = h
+	}
+	if l.AdvertisedPort != 0 {
+		port = int(l.AdvertisedPort)
+	}
+	return host, int32(port)
+}
+
+// Addr is the Kafka listener's bound address.
+func (n *Node) Addr() string { return n.server.Addr().String() }
+
+// maintain runs log retention and time-based segment rolls.
+func (n *Node) maintain() {
+	every := n.opts.RetentionCheckInterval
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case now := <-t.C:
+			for tp, p := range n.replicas.All() {
+				if err := maintainOne(p, now.UnixMilli()); err != nil {
+					n.opts.Log.Error("log maintenance", "partition", tp, "err", err)
+				}
+			}
+		}
+	}
+}
+
+func maintainOne(p *replica.Partition, nowMs int64) error {
+	if err := p.Log().MaybeRoll(nowMs); err != nil {
+		return err
+	}
+	_, err := p.Log().ApplyRetention(nowMs)
+	return err
+}
+
+// Close stops the node: listeners first, then the logs (flushed), then
+// the quorum.
+func (n *Node) Close() error {
+	close(n.stop)
+	if n.server != nil {
+		n.server.Close()
+	}
+	n.wg.Wait()
+	var err error
+	if n.replicas != nil {
+		err = n.replicas.Close()
+	}
+	if n.quorum != nil {
+		if qerr := n.quorum.Close(); err == nil {
+			err = qerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,33 @@
+package node
+
+import (
+	"time"
+
+	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/kafka/handler"
+	"github.com/sluice-io/sluice/internal/replica"
+)
+
+// TestOptions are options for a node in tests: node 1, data in dir, a free
+// loopback port, Kafka's defaults otherwise.
+func TestOptions(dir string) Options {
+	return Options{
+		NodeID:   1,
+		DataDir:  dir,
+		Listener: Listener{Name: "PLAINTEXT", Addr: "127.0.0.1:0"},
+		Handler: handler.Settings{NodeID: 1, AutoCreateTopics: true, NumPartitions: 1,
+			ReplicationFactor: 1, MessageMaxBytes: 1048588, Config: config.Default(), LogDir: dir},
+		Controller: controller.Options{NumPartitions: 1, DefaultReplicationFactor: 1,
+			ValidateTopicConfigs: func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err }},
+		MaxRequestBytes: 100 << 20,
+		TopicConfig: func(overrides map[string]string) replica.Config {
+			t, err := config.ResolveTopic(nil, overrides)
+			if err != nil {
+				t, _ = config.ResolveTopic(nil, nil)
+			}
+			return ReplicaConfig(t)
+		},
+		RetentionCheckInterval: 5 * time.Minute,
+	}
+}

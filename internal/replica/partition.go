@@ -1,0 +1,176 @@
+// Package replica is one partition replica on this broker: it owns the
+// partition's log, validates and appends produced batches, serves reads up
+// to the high watermark, and wakes long-polling fetches when data arrives.
+//
+// Today every partition has a single replica, so the high watermark is the
+// log end offset; the follower side, ISR tracking and acks=all waits for
+// followers arrive with multi-broker clusters.
+//
+// Partition is safe for concurrent use. Appends are serialized by the log.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// Sentinel errors, mapped to Kafka codes at the protocol edge.
+var (
+	// ErrMessageTooLarge: a batch over max.message.bytes. Kafka:
+	// MESSAGE_TOO_LARGE.
+	ErrMessageTooLarge = errors.New("record batch larger than max.message.bytes")
+	// ErrInvalidTimestamp: a CreateTime timestamp outside the allowed
+	// window. Kafka: INVALID_TIMESTAMP.
+	ErrInvalidTimestamp = errors.New("timestamp out of range")
+	// ErrNotLeader: this broker does not lead the partition.
+	ErrNotLeader = errors.New("not the leader")
+)
+
+// Config is what a partition reads from its topic's config.
+type Config struct {
+	Storage              storage.Config
+	MaxMessageBytes      int32
+	LogAppendTime        bool  // message.timestamp.type=LogAppendTime
+	TimestampBeforeMaxMs int64 // message.timestamp.before.max.ms
+	TimestampAfterMaxMs  int64 // message.timestamp.after.max.ms
+	MinInsyncReplicas    int32
+}
+
+// Partition is a local replica. Safe for concurrent use.
+type Partition struct {
+	TP      model.TopicPartition
+	TopicID model.TopicID
+	log     *storage.Log
+
+	cfg         atomic.Pointer[Config]
+	leaderEpoch atomic.Int32
+
+	watching atomic.Int32 // len(watchers), read without the lock on append
+	mu       sync.Mutex
+	watchers map[chan<- struct{}]struct{} // guarded by mu
+}
+
+// New wraps an open log.
+func New(tp model.TopicPartition, log *storage.Log, cfg Config, epoch model.LeaderEpoch) *Partition {
+	p := &Partition{TP: tp, TopicID: log.TopicID(), log: log}
+	p.cfg.Store(&cfg)
+	p.leaderEpoch.Store(int32(epoch))
+	return p
+}
+
+// Log returns the partition's log.
+func (p *Partition) Log() *storage.Log { return p.log }
+
+// Config returns the current config.
+func (p *Partition) Config() *Config { return p.cfg.Load() }
+
+// SetConfig applies a changed topic config.
+func (p *Partition) SetConfig(cfg Config) {
+	p.cfg.Store(&cfg)
+	p.log.SetConfig(cfg.Storage)
+}
+
+// LeaderEpoch is the current leader epoch.
+func (p *Partition) LeaderEpoch() model.LeaderEpoch { return model.LeaderEpoch(p.leaderEpoch.Load()) }
+
+// SetLeaderEpoch records a new leadership.
+func (p *Partition) SetLeaderEpoch(e model.LeaderEpoch) { p.leaderEpoch.Store(int32(e)) }
+
+// HighWatermark is the offset up to which consumers may read.
+// Invariant: HighWatermark <= LogEndOffset. With one replica they are equal.
+func (p *Partition) HighWatermark() model.Offset { return p.log.LogEndOffset() }
+
+// LogStartOffset is the first offset still stored.
+func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }
+
+// LogEndOffset is the offset the next batch will get.
+func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
+
+// Append validates one produced batch and appends it as received, with
+// offsets assigned in place. It returns the base offset and, for
+// LogAppendTime topics, the broker timestamp (else -1).
+func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
+	cfg := p.cfg.Load()
+	if len(b) > int(cfg.MaxMessageBytes) {
+		return 0, -1, fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)
+	}
+	h, err := batch.Validate(b)
+	if err != nil {
+		return 0, -1, err
+	}
+	appendTime := int64(-1)
+	if cfg.LogAppendTime {
+		appendTime = nowMs
+		batch.SetLogAppendTime(b, nowMs)
+	} else if err := checkTimestamp(h, cfg, nowMs); err != nil {
+		return 0, -1, err
+	}
+	base, err := p.log.Append(b, p.LeaderEpoch())
+	if err != nil {
+		return 0, -1, err
+	}
+	p.wake()
+	return base, appendTime, nil
+}
+
+func checkTimestamp(h batch.Header, cfg *Config, nowMs int64) error {
+	ts := h.MaxTimestamp()
+	if cfg.TimestampBeforeMaxMs > 0 && ts < nowMs-cfg.TimestampBeforeMaxMs {
+		return fmt.Errorf("%w: timestamp %d is more than message.timestamp.before.max.ms before now", ErrInvalidTimestamp, ts)
+	}
+	if cfg.TimestampAfterMaxMs > 0 && ts > nowMs+cfg.TimestampAfterMaxMs {
+		return fmt.Errorf("%w: timestamp %d is more than message.timestamp.after.max.ms after now", ErrInvalidTimestamp, ts)
+	}
+	return nil
+}
+
+// WaitDurable blocks until every offset below end is fsynced (acks=all).
+func (p *Partition) WaitDurable(ctx context.Context, end model.Offset) error {
+	return p.log.WaitDurable(ctx, end)
+}
+
+// Watch makes every append send a signal on ch (without blocking: ch
+// should have a buffer of one) until cancel is called. Long-polling
+// fetches wait this way, one channel for all the partitions they read.
+func (p *Partition) Watch(ch chan<- struct{}) (cancel func()) {
+	p.mu.Lock()
+	if p.watchers == nil {
+		p.watchers = map[chan<- struct{}]struct{}{}
+	}
+	p.watchers[ch] = struct{}{}
+	p.watching.Store(int32(len(p.watchers)))
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.watchers, ch)
+		p.watching.Store(int32(len(p.watchers)))
+		p.mu.Unlock()
+	}
+}
+
+func (p *Partition) wake() {
+	if p.watching.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	for ch := range p.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	p.mu.Unlock()
+}
+
+// Read returns whole batches from the log starting at the batch that holds
+// from, bounded by maxBytes and the high watermark.
+func (p *Partition) Read(from model.Offset, maxBytes int32, minOneBatch bool) (storage.Chunk, error) {
+	return p.log.ReadUpTo(from, p.HighWatermark(), maxBytes, minOneBatch)
+}

@@ -1,0 +1,68 @@
+// Package storage is the durable, segmented log of one Kafka partition, in
+// Kafka's vocabulary and Kafka's on-disk layout. docs/format/log.md has the
+// byte layouts; this page is the map.
+//
+// # Files
+//
+// A partition directory <topic>-<partition>/ holds:
+//
+//	00000000000000000000.log        batches, base offsets from 0, as received
+//	00000000000000000000.index      offset index: relative offset -> position
+//	00000000000000000000.timeindex  time index: timestamp -> relative offset
+//	partition.metadata              topic id (Kafka's format, KIP-516)
+//	leader-epoch-checkpoint         epoch -> start offset (Kafka's format)
+//	log-checkpoint                  log start offset, recovery point, clean marker
+//
+// One file per concern here: segment.go (a .log with its indexes),
+// offset_index.go, time_index.go and mmap_index.go (indexes), log.go
+// (Create, accessors, Close), log_append.go (Append, rolls), log_read.go and
+// chunk.go (Read, sendfile), log_timestamp.go (ListOffsets by time),
+// recovery.go (Open), retention.go (retention, DeleteRecords), truncate.go
+// (follower truncation), flusher.go (group commit), deleter.go (delayed
+// segment deletion), checkpoint.go, leader_epoch_cache.go,
+// partition_metadata.go.
+//
+// # Lifecycle
+//
+// Create makes an empty log; Open recovers an existing one; Close flushes
+// and writes the clean-shutdown marker; Delete closes and removes the
+// directory. A Log is safe for concurrent use: writers serialize on one
+// mutex, readers take no lock and see only whole batches, because the
+// writer publishes each segment's size, the log end offset and the segment
+// list through atomics after the bytes are written.
+//
+// # Appends
+//
+// Append takes one validated batch, writes the base offset and leader epoch
+// into its header in place (outside the CRC), and pwrites the bytes at the
+// active segment's end: no per-record work, no allocation. The segment rolls
+// on segment.bytes, segment.ms (minus jitter), a full index, or a relative
+// offset overflow. Every index.interval.bytes a (last offset, position)
+// entry goes into the offset index and, if the largest timestamp grew, one
+// into the time index.
+//
+// # Durability
+//
+// Appends land in the page cache. WaitDurable is group commit without a
+// goroutine: the first waiter runs an fdatasync round covering every append
+// made before the round began; waiters arriving meanwhile wait for it and one
+// of them runs the next round. flush.messages fsyncs in the append path,
+// flush.ms from a timer, and a rolled segment is flushed in the background
+// (as Kafka does), so the recovery point keeps up even under acks=1.
+//
+// # Recovery
+//
+// The recovery point (all offsets below it are fsynced) is checkpointed
+// when it enters a new segment. Open trusts segments below the one holding
+// it (and all segments after a verified clean shutdown) after an O(1) index
+// sanity check, and scans the rest with CRC checks, rebuilding their indexes
+// and truncating the first bad batch and everything after it.
+//
+// # Deletion
+//
+// Retention, DeleteRecords and truncation remove whole segments by renaming
+// them *.deleted; their files stay open for file.delete.delay.ms so Chunks
+// already handed out remain readable, and readers pin segments with a
+// reference count for the length of a call. Lock order: Log.mu, then
+// Log.ckMu, then flusher.mu, then mmapIndex.mu.
+package storage

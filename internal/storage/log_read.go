@@ -1,0 +1,110 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Read returns a byte range of ONE segment file that starts at the batch
+// holding from and holds whole batches, at most maxBytes of them; when
+// minOneBatch is set and the first batch alone is larger, exactly that
+// batch. It returns an empty Chunk at the log end (and when the first batch
+// does not fit without minOneBatch), and ErrOffsetOutOfRange when from is
+// outside [LogStartOffset, LogEndOffset]. Read takes no lock and does not
+// allocate.
+func (l *Log) Read(from model.Offset, maxBytes int32, minOneBatch bool) (Chunk, error) {
+	return l.read(from, -1, maxBytes, minOneBatch)
+}
+
+// ReadUpTo is Read limited to the batches that end before maxOffset (the
+// high watermark or last stable offset, which are batch boundaries); a
+// batch holding maxOffset is left out. from == maxOffset returns an empty
+// Chunk.
+func (l *Log) ReadUpTo(from, maxOffset model.Offset, maxBytes int32, minOneBatch bool) (Chunk, error) {
+	return l.read(from, maxOffset, maxBytes, minOneBatch)
+}
+
+// read implements Read and ReadUpTo; limit < 0 means the log end.
+func (l *Log) read(from, limit model.Offset, maxBytes int32, minOneBatch bool) (Chunk, error) {
+	for {
+		leo := model.Offset(l.leo.Load())
+		if lso := model.Offset(l.lso.Load()); from < lso || from > leo {
+			return Chunk{}, fmt.Errorf("read at %d: %w [%d, %d]", from, ErrOffsetOutOfRange, lso, leo)
+		}
+		bounded := limit >= 0 && limit < leo
+		if from == leo || (bounded && from >= limit) {
+			return Chunk{}, nil
+		}
+		if c, done, err := l.readSegments(from, limit, bounded, maxBytes, minOneBatch); done {
+			return c, err
+		}
+		if l.shut.Load() {
+			return Chunk{}, ErrClosed
+		}
+		// A segment was deleted under us: reload the list and the offsets.
+	}
+}
+
+// readSegments tries the segments from the one holding from onward. done
+// is false when a segment could not be pinned (deleted meanwhile).
+func (l *Log) readSegments(from, limit model.Offset, bounded bool, maxBytes int32, minOneBatch bool) (Chunk, bool, error) {
+	segs := l.segments()
+	for i := floorSegment(segs, from); i < len(segs); i++ {
+		s := segs[i]
+		if !s.acquire() {
+			return Chunk{}, false, nil
+		}
+		segLimit := limit
+		if !bounded || (i+1 < len(segs) && segs[i+1].base <= limit) {
+			segLimit = -1 // the limit lies beyond this segment
+		}
+		c, found, err := s.read(from, segLimit, maxBytes, minOneBatch)
+		s.release()
+		if err != nil || found {
+			return c, true, err
+		}
+		if bounded && i+1 < len(segs) && segs[i+1].base >= limit {
+			break
+		}
+	}
+	return Chunk{}, true, nil // nothing at or after from yet
+}
+
+// read serves Read from one segment; found is false when no batch at or
+// after from lies in the segment. limit < 0 means no offset limit here.
+func (s *segment) read(from, limit model.Offset, maxBytes int32, minOneBatch bool) (Chunk, bool, error) {
+	end := s.size.Load()
+	first, found, err := s.locate(from, end)
+	if err != nil || !found {
+		return Chunk{}, false, err
+	}
+	if limit >= 0 {
+		b, ok, err := s.locate(limit, end)
+		if err != nil {
+			return Chunk{}, true, err
+		}
+		if ok {
+			end = b.pos
+		}
+	}
+	avail := end - first.pos
+	if avail <= 0 {
+		return Chunk{}, true, nil
+	}
+	size := avail
+	if avail > int64(maxBytes) {
+		b, err := s.boundaryBefore(first.pos, first.pos+int64(max(maxBytes, 0)), end)
+		if err != nil {
+			return Chunk{}, true, err
+		}
+		size = b - first.pos
+		if size == 0 && minOneBatch {
+			size = first.size
+		}
+	}
+	if size == 0 {
+		return Chunk{}, true, nil
+	}
+	return Chunk{File: s.log, Pos: first.pos, Size: size, FirstOffset: first.base}, true, nil
+}

@@ -1,0 +1,72 @@
+package storage
+
+import "github.com/sluice-io/sluice/internal/model"
+
+// OffsetForTimestamp answers ListOffsets for a timestamp (Kafka's
+// fetchOffsetByTimestamp): the first batch at or after LogStartOffset whose
+// MaxTimestamp is >= ts, found through the time index and then by walking
+// batch headers. It returns that batch's base offset (raised to
+// LogStartOffset) and MaxTimestamp. Kafka answers with the first RECORD
+// whose timestamp is >= ts; a caller that needs it reads the batch with
+// Read(off, 0, true) and walks its records.
+func (l *Log) OffsetForTimestamp(ts int64) (off model.Offset, batchTs int64, found bool) {
+	lso := model.Offset(l.lso.Load())
+	for _, s := range l.segments() {
+		if s.maxTs.Load() < ts || !s.acquire() {
+			continue
+		}
+		b, ok := s.findTimestamp(ts, lso)
+		s.release()
+		if ok {
+			return max(b.base, lso), b.maxTs, true
+		}
+	}
+	return -1, -1, false
+}
+
+// findTimestamp walks from the time index's hint to the first batch whose
+// MaxTimestamp is >= ts and whose last offset is >= lso.
+func (s *segment) findTimestamp(ts int64, lso model.Offset) (batchInfo, bool) {
+	_, hint := s.timeIdx.lookup(ts)
+	_, pos := s.offIdx.lookup(max(hint, lso))
+	r := newHeaderReader(s, s.size.Load())
+	defer r.done()
+	for {
+		b, err := r.at(pos)
+		if err != nil {
+			return batchInfo{}, false
+		}
+		if b.maxTs >= ts && b.last >= lso {
+			return b, true
+		}
+		pos += b.size
+	}
+}
+
+// MaxTimestamp answers ListOffsets -3 (KIP-734): the batch with the largest
+// MaxTimestamp, the earliest one on a tie. It returns that batch's base
+// offset (raised to LogStartOffset) and the timestamp, or (-1, -1) when no
+// batch carries a timestamp. Kafka names the first record carrying that
+// timestamp; a caller can refine as for OffsetForTimestamp.
+func (l *Log) MaxTimestamp() (off model.Offset, ts int64) {
+	l.mu.Lock()
+	var best *segment
+	ts, off = -1, -1
+	for _, s := range l.segments() {
+		if t := s.maxTs.Load(); t > ts {
+			best, ts, off = s, t, s.maxTsOffset
+		}
+	}
+	if best == nil || !best.acquire() {
+		l.mu.Unlock()
+		return -1, -1
+	}
+	lso := model.Offset(l.lso.Load())
+	l.mu.Unlock()
+	defer best.release()
+	b, found, err := best.locate(off, best.size.Load())
+	if err == nil && found {
+		off = b.base
+	}
+	return max(off, lso), ts
+}

@@ -1,0 +1,210 @@
+package storage
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapping is one mmap of an index file. It is published through an atomic
+// pointer so lookups never take a lock.
+type mapping struct{ b []byte }
+
+// mmapIndex is the machinery shared by the offset and time indexes: a file of
+// fixed-size big-endian entries, memory-mapped as Kafka's AbstractIndex does.
+//
+// The index of the active segment is writable: its file is extended (sparse)
+// to segment.index.bytes and mapped read-write; entries are written into the
+// mapping and published by storing the entry count. On roll and close the
+// file is trimmed to its entries while the mapping stays in place (readers
+// only touch entries below the count, which stay inside the file). Indexes of
+// older segments are mapped read-only on first use.
+//
+// Safe for concurrent use by one writer (under Log.mu) and any number of
+// readers. The caller guarantees no reader runs once close has started (the
+// segment refcount does).
+type mmapIndex struct {
+	path      string
+	entrySize int64
+	m         atomic.Pointer[mapping] // nil until loaded
+	n         atomic.Int64            // valid entries
+
+	mu         sync.Mutex // guards the fields below and loading m
+	file       *os.File   // open while writable, and until synced after trim
+	maxEntries int64      // capacity of the writable mapping
+	retired    []*mapping // older mappings, unmapped at close
+}
+
+// openReadOnly prepares a lazily mapped, read-only index of size bytes.
+func (x *mmapIndex) openReadOnly(path string, entrySize, size int64) {
+	x.path, x.entrySize = path, entrySize
+	x.n.Store(size / entrySize)
+}
+
+// openWritable maps path read-write with room for maxBytes of entries,
+// keeping the first entries entries already in the file (or creating it).
+func (x *mmapIndex) openWritable(path string, entrySize, maxBytes, entries int64) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.path, x.entrySize = path, entrySize
+	if x.file == nil {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("open index: %w", err)
+		}
+		x.file = f
+	}
+	size := max(maxBytes/entrySize, entries) * entrySize
+	if entries == 0 {
+		// Drop any stale content before extending (a rebuild starts empty).
+		if err := x.file.Truncate(0); err != nil {
+			return fmt.Errorf("reset index %s: %w", path, err)
+		}
+	}
+	if err := x.file.Truncate(size); err != nil {
+		return fmt.Errorf("resize index %s: %w", path, err)
+	}
+	var b []byte
+	if size > 0 {
+		var err error
+		b, err = unix.Mmap(int(x.file.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return fmt.Errorf("mmap index %s: %w", path, err)
+		}
+	}
+	if old := x.m.Load(); old != nil {
+		x.retired = append(x.retired, old)
+	}
+	x.maxEntries = size / entrySize
+	x.n.Store(entries)
+	x.m.Store(&mapping{b: b})
+	return nil
+}
+
+// view returns the mapped bytes and the number of valid entries in them.
+// A mapping that cannot be loaded reads as empty: lookups then fall back to
+// the start of the segment, which is slower but still correct.
+func (x *mmapIndex) view() ([]byte, int) {
+	m := x.m.Load()
+	if m == nil {
+		m = x.load()
+	}
+	n := x.n.Load()
+	return m.b, int(min(n, int64(len(m.b))/x.entrySize))
+}
+
+func (x *mmapIndex) load() *mapping {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if m := x.m.Load(); m != nil {
+		return m
+	}
+	m := &mapping{}
+	if size := int(x.n.Load() * x.entrySize); size > 0 {
+		if f, err := os.Open(x.path); err == nil {
+			// The mapping outlives the descriptor.
+			if b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED); err == nil {
+				m.b = b
+			}
+			f.Close()
+		}
+	}
+	x.m.Store(m)
+	return m
+}
+
+// slot returns the bytes of the next entry to write. The caller checks full.
+func (x *mmapIndex) slot() []byte {
+	n := x.n.Load()
+	b := x.m.Load().b
+	return b[n*x.entrySize : (n+1)*x.entrySize]
+}
+
+// publish makes the entry written into slot visible to readers.
+func (x *mmapIndex) publish() { x.n.Add(1) }
+
+// entries returns the number of valid entries.
+func (x *mmapIndex) entries() int64 { return x.n.Load() }
+
+// writable reports whether the index accepts entries.
+func (x *mmapIndex) writable() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.maxEntries > 0 && x.file != nil
+}
+
+// truncateEntries keeps the first n entries.
+func (x *mmapIndex) truncateEntries(n int64) { x.n.Store(min(n, x.n.Load())) }
+
+// trim shrinks the file to its valid entries and stops accepting entries.
+// The descriptor stays open until sync.
+func (x *mmapIndex) trim() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.maxEntries = 0
+	if x.file == nil {
+		return nil
+	}
+	if err := x.file.Truncate(x.n.Load() * x.entrySize); err != nil {
+		return fmt.Errorf("trim index %s: %w", x.path, err)
+	}
+	return nil
+}
+
+// sync makes the entries durable (msync, then fdatasync for the size) and,
+// once the index is no longer writable, closes its descriptor.
+func (x *mmapIndex) sync(fsync func(*os.File) error) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.file == nil {
+		return nil
+	}
+	if m := x.m.Load(); m != nil && len(m.b) > 0 {
+		if n := x.n.Load() * x.entrySize; n > 0 {
+			if err := unix.Msync(m.b[:pageCeil(n, len(m.b))], unix.MS_SYNC); err != nil {
+				return fmt.Errorf("msync index %s: %w", x.path, err)
+			}
+		}
+	}
+	if err := fsync(x.file); err != nil {
+		return fmt.Errorf("sync index %s: %w", x.path, err)
+	}
+	if x.maxEntries == 0 {
+		err := x.file.Close()
+		x.file = nil
+		return err
+	}
+	return nil
+}
+
+// pageCeil rounds n up to a page, capped at limit (msync wants whole pages).
+func pageCeil(n int64, limit int) int {
+	p := int64(os.Getpagesize())
+	return int(min((n+p-1)/p*p, int64(limit)))
+}
+
+// close unmaps and closes everything. No reader may run concurrently.
+func (x *mmapIndex) close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var first error
+	for _, m := range append(x.retired, x.m.Load()) {
+		if m != nil && m.b != nil {
+			if err := unix.Munmap(m.b); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	x.retired = nil
+	x.m.Store(nil)
+	if x.file != nil {
+		if err := x.file.Close(); err != nil && first == nil {
+			first = err
+		}
+		x.file = nil
+	}
+	return first
+}

@@ -1,0 +1,371 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Open opens the log in dir, which must exist, and recovers it:
+//
+//   - leftovers of interrupted work (*.deleted, *.cleaned, *.swap, *.tmp)
+//     and indexes without a segment are removed;
+//   - after a clean shutdown (log-checkpoint says so and the last segment
+//     still has the size recorded), every segment is trusted;
+//   - otherwise the segments before the one holding the recovery point are
+//     trusted (they were fsynced), and that segment and every later one are
+//     scanned batch by batch with CRC checks: their indexes are rebuilt,
+//     and the first bad batch and everything after it are truncated;
+//   - a trusted segment whose index is missing or fails its sanity check is
+//     scanned the same way.
+func Open(dir string, cfg Config) (*Log, error) {
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("open log %s: not a directory", dir)
+	}
+	id, err := readPartitionMetadata(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	l := newLog(dir, id, cfg)
+	if err := l.recover(); err != nil {
+		if p := l.segs.Load(); p != nil {
+			for _, s := range *p {
+				s.release()
+			}
+		}
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	return l, nil
+}
+
+// recover loads the segments and the checkpoints. Runs before the Log is
+// shared, so it touches mu-guarded fields freely.
+func (l *Log) recover() error {
+	bases, err := cleanDir(l.dir)
+	if err != nil {
+		return err
+	}
+	ck, err := readCheckpoint(l.dir)
+	if err != nil {
+		ck = checkpoint{} // unreadable: scan everything, start offset from the segments
+	}
+	if l.epochs.load(l.dir) != nil {
+		l.epochs.entries = nil // lost epochs only weaken follower truncation to the high watermark
+	}
+	segs, err := l.loadSegments(bases, ck)
+	if err != nil {
+		return err
+	}
+	l.publish(segs)
+	last := segs[len(segs)-1]
+	l.next = last.next
+	lso := max(ck.logStartOffset, segs[0].base)
+	if lso > l.next {
+		// The tail below a checkpointed start offset was lost: restart there.
+		for _, s := range segs {
+			s.renameDeleted()
+			s.removeDeleted()
+			s.release()
+		}
+		s, err := createSegment(l.dir, lso, l.cfg, l.nowMs())
+		if err != nil {
+			return err
+		}
+		segs, l.next = []*segment{s}, lso
+		l.publish(segs)
+		l.dirDirty = true
+	}
+	l.leo.Store(int64(l.next))
+	l.lso.Store(int64(lso))
+	for _, s := range segs {
+		l.bytes.Add(s.size.Load())
+	}
+	l.flush.reset(min(ck.recoveryPoint, l.next))
+	if ck.clean && l.ckTrustsClean(ck, bases) {
+		l.flush.reset(l.next)
+	}
+	l.ckRecoveryBase = segs[floorSegment(segs, l.flush.durable)].base
+	a := l.epochs.truncateFromEnd(l.next)
+	if b := l.epochs.truncateFromStart(lso); a || b {
+		return l.epochs.persist()
+	}
+	return nil
+}
+
+// ckTrustsClean reports whether the clean-shutdown marker still describes
+// the files: same last segment, same size.
+func (l *Log) ckTrustsClean(ck checkpoint, bases []model.Offset) bool {
+	if !ck.clean || len(bases) == 0 || bases[len(bases)-1] != ck.activeBase {
+		return false
+	}
+	fi, err := os.Stat(segmentName(l.dir, ck.activeBase, logSuffix))
+	return err == nil && fi.Size() == ck.activeSize
+}
+
+// loadSegments opens every segment, trusting or recovering each.
+func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, error) {
+	if len(bases) == 0 {
+		s, err := createSegment(l.dir, ck.logStartOffset, l.cfg, l.nowMs())
+		if err != nil {
+			return nil, err
+		}
+		l.dirDirty = true
+		return []*segment{s}, nil
+	}
+	firstUnflushed := len(bases)
+	if !l.ckTrustsClean(ck, bases) {
+		firstUnflushed = max(0, sort0(bases, ck.recoveryPoint))
+	}
+	segs := make([]*segment, 0, len(bases))
+	for i, base := range bases {
+		limit := model.Offset(math.MaxInt64)
+		if i+1 < len(bases) {
+			limit = bases[i+1]
+		}
+		isLast := i == len(bases)-1
+		s, truncated, err := l.loadSegment(base, limit, isLast, i < firstUnflushed)
+		if err != nil {
+			for _, o := range segs {
+				o.release()
+			}
+			return nil, err
+		}
+		segs = append(segs, s)
+		if truncated && !isLast {
+			// A torn batch in the middle: everything after it is suspect.
+			for _, b := range bases[i+1:] {
+				for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+					os.Remove(segmentName(l.dir, b, suf))
+				}
+			}
+			l.dirDirty = true
+			break
+		}
+	}
+	last := segs[len(segs)-1]
+	if !last.offIdx.writable() {
+		if err := last.openIndexesWritable(l.cfg, last.offIdx.entries(), last.timeIdx.entries()); err != nil {
+			return nil, err
+		}
+	}
+	return segs, nil
+}
+
+// sort0 is floorSegment over bare base offsets.
+func sort0(bases []model.Offset, off model.Offset) int {
+	i, found := slices.BinarySearch(bases, off)
+	if found {
+		return i
+	}
+	return max(i-1, 0)
+}
+
+// loadSegment opens one segment. A trusted segment keeps its indexes when
+// they pass the sanity check; any other is recovered by a scan. truncated
+// reports that the scan cut a bad tail.
+func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool) (*segment, bool, error) {
+	f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0)
+	if err != nil {
+		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
+	}
+	s := newSegment(l.dir, base, f, l.cfg, l.nowMs())
+	s.size.Store(fi.Size())
+	if trusted && l.trustSegment(s, limit, isLast) == nil {
+		return s, false, nil
+	}
+	truncated, err := l.recoverSegment(s)
+	if err != nil {
+		s.release()
+		return nil, false, err
+	}
+	if !isLast && truncated == 0 {
+		if err := s.onBecomeInactive(); err != nil {
+			s.release()
+			return nil, false, err
+		}
+	}
+	l.needIndexSync = append(l.needIndexSync, s)
+	return s, truncated > 0, nil
+}
+
+// trustSegment sets up a segment from its index files without scanning
+// its batches; an error means the indexes cannot be trusted. Indexes of
+// older segments are checked with a few preads and mapped only when first
+// used, so opening many segments maps nothing.
+func (l *Log) trustSegment(s *segment, limit model.Offset, isLast bool) error {
+	offPath, timePath := segmentName(l.dir, s.base, indexSuffix), segmentName(l.dir, s.base, timeIndexSuffix)
+	offSize, _, offPrev, offLast, err := readIndexEnds(offPath, offsetEntrySize)
+	if err != nil {
+		return err
+	}
+	timeSize, timeFirst, _, timeLast, err := readIndexEnds(timePath, timeEntrySize)
+	if err != nil {
+		return err
+	}
+	if err := checkOffsetIndex(s.base, offPrev, offLast, s.size.Load(), limit); err != nil {
+		return err
+	}
+	if err := checkTimeIndex(s.base, timeFirst, timeLast, limit); err != nil {
+		return err
+	}
+	if isLast {
+		if err := s.openIndexesWritable(l.cfg, offSize/offsetEntrySize, timeSize/timeEntrySize); err != nil {
+			return err
+		}
+		return s.loadTail()
+	}
+	s.offIdx.openReadOnly(offPath, offsetEntrySize, offSize)
+	s.timeIdx.openReadOnly(timePath, timeEntrySize, timeSize)
+	s.maxTs.Store(-1)
+	if timeLast != nil {
+		ts, off := decodeTimeEntry(s.base, timeLast)
+		s.maxTs.Store(ts)
+		s.maxTsOffset = off
+	}
+	s.next = limit
+	return nil
+}
+
+// readIndexEnds reads an index file's size and its first, second-to-last
+// and last entries (nil when absent). A missing file or a size that is not
+// a whole number of entries is ErrCorruptIndex.
+func readIndexEnds(path string, entrySize int64) (size int64, first, prev, last []byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, nil, nil, ErrCorruptIndex
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size()%entrySize != 0 {
+		return 0, nil, nil, nil, ErrCorruptIndex
+	}
+	size = fi.Size()
+	n := size / entrySize
+	read := func(i int64) []byte {
+		if i < 0 || i >= n || err != nil {
+			return nil
+		}
+		b := make([]byte, entrySize)
+		if _, rerr := f.ReadAt(b, i*entrySize); rerr != nil {
+			err = ErrCorruptIndex
+		}
+		return b
+	}
+	first, prev, last = read(0), read(n-2), read(n-1)
+	return size, first, prev, last, err
+}
+
+// errStopScan ends a recovery scan at a batch whose offsets do not follow.
+var errStopScan = errors.New("stop scan")
+
+// recoverSegment rebuilds s's indexes by scanning every batch with its CRC
+// and truncates the first bad batch and everything after it. It returns
+// the number of bytes truncated.
+func (l *Log) recoverSegment(s *segment) (int64, error) {
+	s.offIdx.close()
+	s.timeIdx.close()
+	if err := s.openIndexesWritable(l.cfg, 0, 0); err != nil {
+		return 0, err
+	}
+	size := s.size.Load()
+	if size == 0 {
+		return 0, nil
+	}
+	data, err := unix.Mmap(int(s.log.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return 0, fmt.Errorf("map segment %d: %w", s.base, err)
+	}
+	defer unix.Munmap(data)
+	unix.Madvise(data, unix.MADV_SEQUENTIAL)
+	var pos int64
+	interval := l.cfg.IndexIntervalBytes
+	good, err := batch.ScanStored(data, func(h batch.Header) error {
+		base, last := model.Offset(h.BaseOffset()), model.Offset(h.LastOffset())
+		if base < s.next || last < base || last-s.base > math.MaxUint32 {
+			return errStopScan
+		}
+		s.indexBatch(last, h.MaxTimestamp(), pos, int64(h.Size()), interval)
+		pos += int64(h.Size())
+		return nil
+	})
+	l.scanBytes.Add(int64(good))
+	if err != nil && !errors.Is(err, errStopScan) {
+		return 0, err
+	}
+	if int64(good) == size {
+		return 0, nil
+	}
+	if err := s.log.Truncate(int64(good)); err != nil {
+		return 0, fmt.Errorf("truncate segment %d: %w", s.base, err)
+	}
+	s.size.Store(int64(good))
+	return size - int64(good), nil
+}
+
+// cleanDir removes leftovers and orphan indexes and returns the base
+// offsets of the segments, sorted.
+func cleanDir(dir string) ([]model.Offset, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	logs := map[string]bool{}
+	var bases []model.Offset
+	for _, e := range entries {
+		name := e.Name()
+		for _, suf := range []string{deletedSuffix, cleanedSuffix, swapSuffix, tmpSuffix} {
+			if strings.HasSuffix(name, suf) {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil {
+					return nil, fmt.Errorf("remove leftover %s: %w", name, err)
+				}
+				name = ""
+				break
+			}
+		}
+		if stem, ok := strings.CutSuffix(name, logSuffix); ok {
+			if base, err := strconv.ParseInt(stem, 10, 64); err == nil && base >= 0 && len(stem) == 20 {
+				logs[stem] = true
+				bases = append(bases, model.Offset(base))
+			}
+		}
+	}
+	for _, e := range entries {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+			if stem, ok := strings.CutSuffix(e.Name(), suf); ok && !logs[stem] {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	slices.Sort(bases)
+	return bases, nil
+}
+
+// readCheckpoint reads log-checkpoint; a missing file reads as a zero
+// checkpoint (scan everything).
+func readCheckpoint(dir string) (checkpoint, error) {
+	b, err := os.ReadFile(filepath.Join(dir, logCheckpointName))
+	if os.IsNotExist(err) {
+		return checkpoint{}, nil
+	}
+	if err != nil {
+		return checkpoint{}, err
+	}
+	return parseCheckpoint(b)
+}

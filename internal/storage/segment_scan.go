@@ -1,0 +1,174 @@
+package storage
+
+import (
+	"io"
+	"sync"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// walkBufSize is the read-ahead of a header walk. Walks start at an index
+// entry, so they usually cover about index.interval.bytes: one pread.
+const walkBufSize = 8 << 10
+
+var walkBufs = sync.Pool{New: func() any { return new([walkBufSize]byte) }}
+
+// batchInfo is what a walk learns about one batch from its header.
+type batchInfo struct {
+	pos   int64
+	size  int64
+	base  model.Offset
+	last  model.Offset
+	maxTs int64
+	epoch model.LeaderEpoch
+}
+
+// headerReader reads batch headers of one segment in [.., end) through a
+// pooled buffer. Not safe for concurrent use; call done when finished.
+type headerReader struct {
+	s      *segment
+	end    int64
+	buf    *[walkBufSize]byte
+	bufPos int64
+	bufLen int
+}
+
+func newHeaderReader(s *segment, end int64) headerReader {
+	return headerReader{s: s, end: end, buf: walkBufs.Get().(*[walkBufSize]byte)}
+}
+
+func (r *headerReader) done() { walkBufs.Put(r.buf); r.buf = nil }
+
+// at returns the header of the batch at pos. io.EOF means pos is at or past
+// the end; a *CorruptionError means pos does not start a plausible batch.
+func (r *headerReader) at(pos int64) (batchInfo, error) {
+	if pos >= r.end {
+		return batchInfo{}, io.EOF
+	}
+	if pos+batch.HeaderSize > r.end {
+		return batchInfo{}, &CorruptionError{Segment: r.s.base, Position: pos, Reason: "truncated header"}
+	}
+	if pos < r.bufPos || pos+batch.HeaderSize > r.bufPos+int64(r.bufLen) {
+		n := int(min(int64(walkBufSize), r.end-pos))
+		got, err := r.s.log.ReadAt(r.buf[:n], pos)
+		if got < batch.HeaderSize {
+			if err == nil || err == io.EOF {
+				err = &CorruptionError{Segment: r.s.base, Position: pos, Reason: "short read"}
+			}
+			return batchInfo{}, err
+		}
+		r.bufPos, r.bufLen = pos, got
+	}
+	h := batch.Header(r.buf[pos-r.bufPos:])
+	size := int64(h.Size())
+	if h.Magic() != 2 || h.BatchLength() < batch.HeaderSize-batch.LogOverhead || pos+size > r.end {
+		return batchInfo{}, &CorruptionError{Segment: r.s.base, Position: pos, Reason: "bad batch header"}
+	}
+	return batchInfo{
+		pos: pos, size: size,
+		base:  model.Offset(h.BaseOffset()),
+		last:  model.Offset(h.LastOffset()),
+		maxTs: h.MaxTimestamp(),
+		epoch: model.LeaderEpoch(h.LeaderEpoch()),
+	}, nil
+}
+
+// find walks from pos to the first batch whose last offset is >= off.
+// found is false when the walk reaches end first.
+func (r *headerReader) find(pos int64, off model.Offset) (batchInfo, bool, error) {
+	for {
+		b, err := r.at(pos)
+		if err == io.EOF {
+			return batchInfo{}, false, nil
+		}
+		if err != nil {
+			return batchInfo{}, false, err
+		}
+		if b.last >= off {
+			return b, true, nil
+		}
+		pos += b.size
+	}
+}
+
+// locate finds the batch holding off (or the first one after it) in s,
+// starting from the offset index, within the first end bytes.
+func (s *segment) locate(off model.Offset, end int64) (batchInfo, bool, error) {
+	_, pos := s.offIdx.lookup(off)
+	r := newHeaderReader(s, end)
+	defer r.done()
+	return r.find(pos, off)
+}
+
+// boundaryBefore returns the largest batch boundary in (start, limit], or
+// start when the batch at start ends after limit. start is a batch start.
+func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
+	_, pos := s.offIdx.lookupPosition(limit)
+	pos = max(pos, start)
+	r := newHeaderReader(s, end)
+	defer r.done()
+	for {
+		b, err := r.at(pos)
+		if err == io.EOF {
+			return pos, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if pos+b.size > limit {
+			return pos, nil
+		}
+		pos += b.size
+	}
+}
+
+// loadTail walks the batches after the last offset index entry to learn
+// the segment's next offset and, from the last time index entry on, its
+// largest timestamp (Kafka's readNextOffset and loadLargestTimestamp).
+// Called under Log.mu (or before the Log is shared).
+func (s *segment) loadTail() error {
+	size := s.size.Load()
+	ts, tsOff := s.timeIdx.lastEntry()
+	s.maxTs.Store(ts)
+	s.maxTsOffset = tsOff
+	lastOff, pos := s.offIdx.lastEntry()
+	if _, tpos := s.offIdx.lookup(tsOff); tpos < pos {
+		pos = tpos
+	}
+	s.next = max(s.base, lastOff)
+	if size == 0 {
+		s.next = s.base
+	}
+	r := newHeaderReader(s, size)
+	defer r.done()
+	for pos < size {
+		b, err := r.at(pos)
+		if err != nil {
+			return err
+		}
+		if b.maxTs > s.maxTs.Load() {
+			s.maxTs.Store(b.maxTs)
+			s.maxTsOffset = b.last
+		}
+		s.next = b.last + 1
+		pos += b.size
+	}
+	return s.loadRollingTs()
+}
+
+// loadRollingTs reads the first batch's MaxTimestamp (segment.ms rolls).
+func (s *segment) loadRollingTs() error {
+	s.hasRollingTs = false
+	if s.size.Load() == 0 {
+		return nil
+	}
+	r := newHeaderReader(s, s.size.Load())
+	defer r.done()
+	b, err := r.at(0)
+	if err != nil {
+		return err
+	}
+	s.rollingTs, s.hasRollingTs = b.maxTs, true
+	return nil
+}

@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"fmt"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// TruncateTo removes every batch at or after off (follower truncation after
+// a leader change, KIP-101). A batch holding off is removed whole, so the
+// log end offset becomes a batch boundary <= off. Segments above go through
+// the delayed delete; the truncated segment becomes the active one. The
+// recovery point, the leader epoch cache and the checkpoint follow, durably.
+// Truncating below the first segment empties the log and restarts it at off.
+func (l *Log) TruncateTo(off model.Offset) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	if off >= l.next {
+		return nil
+	}
+	segs := l.segments()
+	if off < segs[0].base {
+		return l.truncateFullyLocked(off)
+	}
+	i := floorSegment(segs, off)
+	s := segs[i]
+	if err := l.truncateSegmentLocked(s, off); err != nil {
+		l.failLocked(err)
+		return fmt.Errorf("truncate to %d: %w: %w", off, ErrLogFailed, err)
+	}
+	if doomed := segs[i+1:]; len(doomed) > 0 {
+		l.publish(append([]*segment(nil), segs[:i+1]...))
+		l.deleteSegmentsLocked(doomed)
+	}
+	l.next = s.next
+	l.leo.Store(int64(l.next))
+	if lso := model.Offset(l.lso.Load()); lso > l.next {
+		l.lso.Store(int64(l.next))
+	}
+	return l.afterTruncateLocked()
+}
+
+// truncateSegmentLocked cuts s at the batch holding off and makes it
+// writable again.
+func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
+	if !s.offIdx.writable() {
+		if err := s.openIndexesWritable(l.cfg, s.offIdx.entries(), s.timeIdx.entries()); err != nil {
+			return err
+		}
+	}
+	size := s.size.Load()
+	b, found, err := s.locate(off, size)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return nil // off lies after the segment's data
+	}
+	s.size.Store(b.pos)
+	l.bytes.Add(b.pos - size)
+	if err := s.log.Truncate(b.pos); err != nil {
+		return fmt.Errorf("truncate segment %d: %w", s.base, err)
+	}
+	s.offIdx.truncateTo(off)
+	s.timeIdx.truncateTo(off)
+	s.bytesSinceIndex = 0
+	if b.pos == 0 {
+		s.createdMs = l.nowMs()
+	}
+	if err := s.loadTail(); err != nil {
+		return err
+	}
+	if b.pos > 0 {
+		s.next = b.base
+	}
+	return l.fsync(s.log)
+}
+
+// TruncateFullyAndStartAt deletes every segment and restarts the log empty
+// at off (a follower whose fetch offset fell out of the leader's range).
+func (l *Log) TruncateFullyAndStartAt(off model.Offset) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	return l.truncateFullyLocked(off)
+}
+
+func (l *Log) truncateFullyLocked(off model.Offset) error {
+	doomed := l.segments()
+	s, err := createSegment(l.dir, off, l.cfg, l.nowMs())
+	if err != nil {
+		l.failLocked(err)
+		return fmt.Errorf("truncate fully to %d: %w: %w", off, ErrLogFailed, err)
+	}
+	l.publish([]*segment{s})
+	l.deleteSegmentsLocked(doomed)
+	l.needIndexSync = nil
+	l.next = off
+	l.leo.Store(int64(off))
+	l.lso.Store(int64(off))
+	l.epochs.entries = nil
+	return l.afterTruncateLocked()
+}
+
+// afterTruncateLocked lowers the recovery point, trims the leader epoch
+// cache and writes both checkpoints, so a crash cannot resurrect the
+// removed batches as trusted data.
+func (l *Log) afterTruncateLocked() error {
+	l.flush.lower(l.next)
+	l.epochs.truncateFromEnd(l.next)
+	err := l.epochs.persist()
+	if err == nil {
+		err = syncDir(l.dir)
+		l.dirDirty = false
+	}
+	if err == nil {
+		err = l.writeCheckpoint(checkpoint{})
+	}
+	if err != nil {
+		l.failLocked(err)
+		return fmt.Errorf("truncate: %w: %w", ErrLogFailed, err)
+	}
+	return nil
+}

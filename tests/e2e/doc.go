@@ -1,0 +1,3 @@
+// Package e2e drives the real sluice binary with clients nobody here
+// wrote: kafka-python, confluent-kafka (librdkafka) and kcat.
+package e2e
