@@ -2,8 +2,10 @@ package node
 
 import (
 	"fmt"
+	"github.com/sluice-io/sluice/internal/batch"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
@@ -103,11 +105,30 @@ func ReplicaConfig(t config.Topic) replica.Config {
 			FlushMs:            t.FlushMs,
 			FileDeleteDelayMs:  t.FileDeleteDelayMs,
 			Preallocate:        t.Preallocate,
+			CleanupPolicy:      strings.Join(t.CleanupPolicy, ","),
 		},
 		MaxMessageBytes:      t.MaxMessageBytes,
 		LogAppendTime:        t.LogAppendTime(),
 		TimestampBeforeMaxMs: t.TimestampBeforeMaxMs,
 		TimestampAfterMaxMs:  t.TimestampAfterMaxMs,
 		MinInsyncReplicas:    t.MinInsyncReplicas,
+		Codec:                codecOf(t.CompressionType),
 	}
+}
+
+// codecOf maps compression.type to a batch codec; -1 is "producer".
+func codecOf(compression string) int {
+	switch compression {
+	case "uncompressed":
+		return batch.CodecNone
+	case "gzip":
+		return batch.CodecGzip
+	case "snappy":
+		return batch.CodecSnappy
+	case "lz4":
+		return batch.CodecLZ4
+	case "zstd":
+		return batch.CodecZstd
+	}
+	return -1
 }

@@ -155,7 +155,7 @@ func maintainOne(p *replica.Partition, nowMs int64) error {
 	if err := p.Log().MaybeRoll(nowMs); err != nil {
 		return err
 	}
-	_, err := p.Log().ApplyRetention(nowMs)
+	_, err := p.Log().ApplyRetentionUpTo(nowMs, p.HighWatermark())
 	return err
 }
 

@@ -41,6 +41,9 @@ type Config struct {
 	TimestampBeforeMaxMs int64 // message.timestamp.before.max.ms
 	TimestampAfterMaxMs  int64 // message.timestamp.after.max.ms
 	MinInsyncReplicas    int32
+	// Codec is the topic's compression.type as a batch codec, or -1 for
+	// "producer" (store batches as they come).
+	Codec int
 }
 
 // Partition is a local replica. Safe for concurrent use.
@@ -104,6 +107,17 @@ func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
 		return 0, -1, err
+	}
+	if h.IsControl() {
+		return 0, -1, fmt.Errorf("%w: control batches are written by the broker only", batch.ErrInvalid)
+	}
+	if cfg.Codec >= 0 && h.Codec() != cfg.Codec {
+		// The topic asks for another codec: the one case where produce
+		// looks inside a batch (Kafka does the same).
+		if b, err = batch.Recompress(b, cfg.Codec, nil, batch.DefaultMaxUncompressed); err != nil {
+			return 0, -1, err
+		}
+		h = batch.Header(b)
 	}
 	appendTime := int64(-1)
 	if cfg.LogAppendTime {

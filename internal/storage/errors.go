@@ -28,9 +28,9 @@ var (
 	// ErrOffsetsOutOfOrder: the batches of one follower append do not have
 	// increasing offsets. Kafka: OffsetsOutOfOrderException.
 	ErrOffsetsOutOfOrder = errors.New("batch offsets out of order")
-	// ErrCorruptIndex: an index file failed its sanity check (recovery
+	// errCorruptIndex: an index file failed its sanity check (recovery
 	// rebuilds it; callers only see it from internal helpers).
-	ErrCorruptIndex = errors.New("corrupt index")
+	errCorruptIndex = errors.New("corrupt index")
 )
 
 // CorruptionError reports a batch header on disk that cannot be parsed where

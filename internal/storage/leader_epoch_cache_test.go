@@ -45,9 +45,9 @@ func TestLeaderEpochCacheEndOffsetFor(t *testing.T) {
 		wantOff   model.Offset
 	}{
 		{UndefinedEpoch, UndefinedEpoch, UndefinedEpochOffset},
-		{0, 0, 10},  // below every epoch: the first start offset
-		{1, 1, 25},  // ends where epoch 3 starts
-		{2, 1, 25},  // unknown epoch between: the floor epoch
+		{0, 0, 10}, // below every epoch: the first start offset
+		{1, 1, 25}, // ends where epoch 3 starts
+		{2, 1, 25}, // unknown epoch between: the floor epoch
 		{3, 3, 40},
 		{5, 3, 40},
 		{6, 6, leo}, // the latest: the log end

@@ -46,14 +46,14 @@ type Log struct {
 	cfg            Config
 	next           model.Offset // == leo, for the writer
 	epochs         leaderEpochCache
-	closed         bool         // Close started: no more writes
-	filesClosed    bool         // Close finished: no more syncs
+	closed         bool // Close started: no more writes
+	filesClosed    bool // Close finished: no more syncs
 	failed         error
-	unflushed      int64        // records appended since the last sync snapshot
-	flushArmed     bool         // a flush.ms timer is pending
-	flushTimer     *time.Timer  // valid when flushArmed
-	needIndexSync  []*segment   // rolled segments whose indexes are not yet synced
-	dirDirty       bool         // files were created, renamed or removed
+	unflushed      int64       // records appended since the last sync snapshot
+	flushArmed     bool        // a flush.ms timer is pending
+	flushTimer     *time.Timer // valid when flushArmed
+	needIndexSync  []*segment  // rolled segments whose indexes are not yet synced
+	dirDirty       bool        // files were created, renamed or removed
 	pendingDeletes map[*segment]*time.Timer
 
 	ckMu sync.Mutex // serializes checkpoint writes; guards ckRecoveryBase

@@ -32,6 +32,10 @@ func (l *Log) Append(b []byte, leaderEpoch model.LeaderEpoch) (model.Offset, err
 		l.mu.Unlock()
 		return -1, err
 	}
+	if err := l.checkSizeLocked(len(b)); err != nil {
+		l.mu.Unlock()
+		return -1, err
+	}
 	base := l.next
 	batch.SetBaseOffset(b, int64(base))
 	batch.SetLeaderEpoch(b, int32(leaderEpoch))
@@ -92,6 +96,9 @@ func (l *Log) AppendAsFollower(batches []byte) error {
 	if info.first < l.next {
 		return fmt.Errorf("append as follower at %d: %w %d", info.first, ErrUnexpectedAppendOffset, l.next)
 	}
+	if err := l.checkSizeLocked(len(batches)); err != nil {
+		return err
+	}
 	for rest := batches; len(rest) > 0; rest = rest[batch.Header(rest).Size():] {
 		h := batch.Header(rest)
 		if err := l.maybeAssignEpochLocked(model.LeaderEpoch(h.LeaderEpoch()), model.Offset(h.BaseOffset())); err != nil {
@@ -114,12 +121,18 @@ func (l *Log) maybeAssignEpochLocked(epoch model.LeaderEpoch, start model.Offset
 	return nil
 }
 
+// checkSizeLocked rejects an append larger than segment.bytes (Kafka's
+// RecordBatchTooLargeException), before any state changes.
+func (l *Log) checkSizeLocked(n int) error {
+	if int64(n) > l.cfg.SegmentBytes {
+		return fmt.Errorf("append %d bytes: %w (%d)", n, ErrRecordBatchTooLarge, l.cfg.SegmentBytes)
+	}
+	return nil
+}
+
 // appendLocked writes data (whole batches described by info) to the active
 // segment, rolling first if needed, then indexes it and publishes it.
 func (l *Log) appendLocked(data []byte, info appendInfo) error {
-	if int64(len(data)) > l.cfg.SegmentBytes {
-		return fmt.Errorf("append %d bytes: %w (%d)", len(data), ErrRecordBatchTooLarge, l.cfg.SegmentBytes)
-	}
 	if err := l.maybeRollLocked(len(data), info); err != nil {
 		return err
 	}
@@ -133,8 +146,9 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 		l.failLocked(err)
 		return fmt.Errorf("append to segment %d: %w: %w", s.base, ErrLogFailed, err)
 	}
-	s.indexRun(data, pos, l.cfg.IndexIntervalBytes)
+	// Size first: an index entry never points past the bytes readers see.
 	s.size.Store(pos + int64(len(data)))
+	s.indexRun(data, pos, l.cfg.IndexIntervalBytes)
 	l.bytes.Add(int64(len(data)))
 	l.next = info.last + 1
 	l.leo.Store(int64(l.next))
@@ -207,6 +221,12 @@ func (l *Log) rollLocked(base model.Offset) error {
 	}
 	l.publish(append(next, s))
 	l.dirDirty = true
+	if first := l.segments()[0].base; first > model.Offset(l.lso.Load()) {
+		// The replaced empty segment was the first one.
+		if err := l.raiseLogStartOffsetLocked(first); err != nil {
+			return err
+		}
+	}
 	if !l.closed {
 		l.flushInBackground(l.next)
 	}

@@ -270,3 +270,38 @@ func isClosed(ch chan struct{}) bool {
 		return false
 	}
 }
+
+func TestPreallocate(t *testing.T) {
+	cfg := testConfig()
+	cfg.Preallocate = true
+	cfg.SegmentBytes = 64 << 10
+	l := newTestLog(t, cfg)
+	appendBatches(t, l, 100, 2, 1000, 0) // several rolls
+	for _, s := range l.segments() {
+		fi, _ := s.log.Stat()
+		if fi.Size() != s.size.Load() {
+			t.Errorf("segment %d: file %d bytes, data %d", s.base, fi.Size(), s.size.Load())
+		}
+	}
+	l2 := crashAndOpen(t, l, cfg)
+	if len(readAll(t, l2, 0)) != 100 {
+		t.Error("batches lost after a crash with preallocation")
+	}
+}
+
+func TestDelete(t *testing.T) {
+	l := newTestLog(t, testConfig())
+	appendBatches(t, l, 3, 1, 10, 0)
+	if err := l.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Dir()); !os.IsNotExist(err) {
+		t.Errorf("directory still there: %v", err)
+	}
+	if _, err := l.Append(storagetest.Batch(1, 10, 0), 0); !errors.Is(err, ErrClosed) {
+		t.Errorf("Append after Delete = %v", err)
+	}
+	if _, err := l.Read(0, 10, true); !errors.Is(err, ErrClosed) && !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Errorf("Read after Delete = %v", err)
+	}
+}

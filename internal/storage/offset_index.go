@@ -114,11 +114,11 @@ func checkOffsetIndex(base model.Offset, prev, last []byte, logSize int64, limit
 	lastOff := base + model.Offset(binary.BigEndian.Uint32(last))
 	lastPos := int64(binary.BigEndian.Uint32(last[4:]))
 	if lastPos >= logSize || lastOff >= limit {
-		return ErrCorruptIndex
+		return errCorruptIndex
 	}
 	if prev != nil && (binary.BigEndian.Uint32(prev) >= binary.BigEndian.Uint32(last) ||
 		binary.BigEndian.Uint32(prev[4:]) >= binary.BigEndian.Uint32(last[4:])) {
-		return ErrCorruptIndex
+		return errCorruptIndex
 	}
 	return nil
 }

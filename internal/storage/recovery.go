@@ -229,7 +229,7 @@ func (l *Log) trustSegment(s *segment, limit model.Offset, isLast bool) error {
 		if err := s.openIndexesWritable(l.cfg, offSize/offsetEntrySize, timeSize/timeEntrySize); err != nil {
 			return err
 		}
-		return s.loadTail()
+		return s.loadTail(false)
 	}
 	s.offIdx.openReadOnly(offPath, offsetEntrySize, offSize)
 	s.timeIdx.openReadOnly(timePath, timeEntrySize, timeSize)
@@ -245,16 +245,16 @@ func (l *Log) trustSegment(s *segment, limit model.Offset, isLast bool) error {
 
 // readIndexEnds reads an index file's size and its first, second-to-last
 // and last entries (nil when absent). A missing file or a size that is not
-// a whole number of entries is ErrCorruptIndex.
+// a whole number of entries is errCorruptIndex.
 func readIndexEnds(path string, entrySize int64) (size int64, first, prev, last []byte, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, nil, nil, nil, ErrCorruptIndex
+		return 0, nil, nil, nil, errCorruptIndex
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || fi.Size()%entrySize != 0 {
-		return 0, nil, nil, nil, ErrCorruptIndex
+		return 0, nil, nil, nil, errCorruptIndex
 	}
 	size = fi.Size()
 	n := size / entrySize
@@ -264,7 +264,7 @@ func readIndexEnds(path string, entrySize int64) (size int64, first, prev, last 
 		}
 		b := make([]byte, entrySize)
 		if _, rerr := f.ReadAt(b, i*entrySize); rerr != nil {
-			err = ErrCorruptIndex
+			err = errCorruptIndex
 		}
 		return b
 	}

@@ -45,7 +45,9 @@ func TestRecoveryTruncatesTornTail(t *testing.T) {
 		damage  func(t *testing.T, dir string)
 		wantEnd model.Offset
 	}{
-		{"garbage", func(t *testing.T, dir string) { appendFile(t, active(dir), []byte("not a batch at all, just noise....................................")) }, 35},
+		{"garbage", func(t *testing.T, dir string) {
+			appendFile(t, active(dir), []byte("not a batch at all, just noise...................................."))
+		}, 35},
 		{"partial batch", func(t *testing.T, dir string) { appendFile(t, active(dir), storagetest.BatchOfSize(100, 0)[:80]) }, 35},
 		{"partial header", func(t *testing.T, dir string) { appendFile(t, active(dir), storagetest.BatchOfSize(100, 0)[:20]) }, 35},
 		{"zero tail", func(t *testing.T, dir string) { appendFile(t, active(dir), make([]byte, 4096)) }, 35},

@@ -124,22 +124,22 @@ func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
 }
 
 // loadTail walks the batches after the last offset index entry to learn
-// the segment's next offset and, from the last time index entry on, its
-// largest timestamp (Kafka's readNextOffset and loadLargestTimestamp).
-// Called under Log.mu (or before the Log is shared).
-func (s *segment) loadTail() error {
+// the segment's next offset (Kafka's readNextOffset). The largest timestamp
+// comes from the last time index entry, which is exact once the segment was
+// closed or rolled (the final entry); after a truncation, rescan is set and
+// the walk starts at that entry's batch instead, as Kafka's
+// loadLargestTimestamp does. Called under Log.mu (or before sharing).
+func (s *segment) loadTail(rescan bool) error {
 	size := s.size.Load()
 	ts, tsOff := s.timeIdx.lastEntry()
 	s.maxTs.Store(ts)
 	s.maxTsOffset = tsOff
-	lastOff, pos := s.offIdx.lastEntry()
-	if _, tpos := s.offIdx.lookup(tsOff); tpos < pos {
-		pos = tpos
+	_, pos := s.offIdx.lastEntry()
+	if rescan {
+		_, tpos := s.offIdx.lookup(tsOff)
+		pos = min(pos, tpos)
 	}
-	s.next = max(s.base, lastOff)
-	if size == 0 {
-		s.next = s.base
-	}
+	s.next = s.base
 	r := newHeaderReader(s, size)
 	defer r.done()
 	for pos < size {

@@ -98,7 +98,7 @@ func checkTimeIndex(base model.Offset, first, last []byte, limit model.Offset) e
 	firstTs, lastTs := int64(binary.BigEndian.Uint64(first)), int64(binary.BigEndian.Uint64(last))
 	firstRel, lastRel := binary.BigEndian.Uint32(first[8:]), binary.BigEndian.Uint32(last[8:])
 	if lastTs < firstTs || lastRel < firstRel || base+model.Offset(lastRel) >= limit {
-		return ErrCorruptIndex
+		return errCorruptIndex
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
 	if b.pos == 0 {
 		s.createdMs = l.nowMs()
 	}
-	if err := s.loadTail(); err != nil {
+	if err := s.loadTail(true); err != nil {
 		return err
 	}
 	if b.pos > 0 {

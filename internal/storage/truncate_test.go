@@ -75,3 +75,18 @@ func TestTruncateFullyAndStartAt(t *testing.T) {
 		t.Errorf("epochs %v", e)
 	}
 }
+
+func TestRollReplacesEmptyFirstSegment(t *testing.T) {
+	l := newTestLog(t, testConfig())
+	far := int64(1) << 33 // too far for a relative offset from base 0
+	if err := l.AppendAsFollower(storagetest.Build(storagetest.Spec{Records: 2, BaseOffset: far})); err != nil {
+		t.Fatal(err)
+	}
+	if b := bases(l); len(b) != 1 || b[0] != model.Offset(far) {
+		t.Fatalf("segments %v, want one at %d", b, far)
+	}
+	if l.LogStartOffset() != model.Offset(far) || l.LogEndOffset() != model.Offset(far+2) {
+		t.Errorf("start %d end %d", l.LogStartOffset(), l.LogEndOffset())
+	}
+	readAll(t, l, l.LogStartOffset())
+}

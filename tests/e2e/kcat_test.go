@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,36 @@ func TestKcatOffsets(t *testing.T) {
 				t.Fatalf("kcat %v = %q, want %q", c.args, got, c.want)
 			}
 		})
+	}
+}
+
+// TestKcatTimestampQuery: -Q answers the first offset at or after a
+// timestamp, as Kafka's ListOffsets does.
+func TestKcatTimestampQuery(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t)
+	script := fmt.Sprintf(`
+from confluent_kafka import Producer
+p = Producer({'bootstrap.servers': %q})
+for i in range(10):
+    p.produce('times', value=b'v%%d' %% i, partition=0, timestamp=1700000000000 + i * 1000)
+assert p.flush(30) == 0
+`, b.Addr)
+	run(t, kcatTimeout, nil, "/usr/bin/python3", "-c", script)
+	re := regexp.MustCompile(`times \[0\]\s+offset (-?\d+)`)
+	for _, c := range []struct {
+		ts   int64
+		want string
+	}{
+		{1700000000000, "0"},
+		{1700000004500, "5"},
+		{1700000009000, "9"},
+		{1700000099000, "-1"},
+	} {
+		out := kcat(t, b, "", "-Q", "-t", fmt.Sprintf("times:0:%d", c.ts))
+		m := re.FindStringSubmatch(out)
+		if m == nil || m[1] != c.want {
+			t.Errorf("kcat -Q at %d = %q, want offset %s", c.ts, out, c.want)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 			case t == nil:
 				sp.ErrorCode = unknown.Code
 			default:
-				if part, end, ok := b.produceTo(t, rp, sp, nowMs); ok && req.Acks == -1 {
+				if part, end, ok := b.produceTo(t, req.GetVersion(), rp, sp, nowMs); ok && req.Acks == -1 {
 					waits = append(waits, durableWait{part: part, end: end, resp: sp})
 				}
 			}
@@ -93,7 +93,7 @@ func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopi
 }
 
 // produceTo appends one partition's batch and fills its response entry.
-func (b *Broker) produceTo(t *metadata.Topic, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+func (b *Broker) produceTo(t *metadata.Topic, version int16, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
 	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return nil, 0, false
@@ -103,8 +103,12 @@ func (b *Broker) produceTo(t *metadata.Topic, rp *kmsg.ProduceRequestTopicPartit
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
 		return nil, 0, false
 	}
-	if len(rp.Records) == 0 {
-		sp.ErrorCode = kerr.InvalidRecord.Code
+	if len(rp.Records) < batch.HeaderSize {
+		sp.ErrorCode = kerr.CorruptMessage.Code
+		return nil, 0, false
+	}
+	if batch.Header(rp.Records).Codec() == batch.CodecZstd && version < 7 {
+		sp.ErrorCode = kerr.UnsupportedCompressionType.Code // KIP-110
 		return nil, 0, false
 	}
 	base, appendTime, err := part.Append(rp.Records, nowMs)
@@ -117,5 +121,5 @@ func (b *Broker) produceTo(t *metadata.Topic, rp *kmsg.ProduceRequestTopicPartit
 	}
 	sp.BaseOffset, sp.LogAppendTime = int64(base), appendTime
 	sp.LogStartOffset = int64(part.LogStartOffset())
-	return part, model.Offset(batch.Header(rp.Records).NextOffset()), true
+	return part, base + model.Offset(batch.Header(rp.Records).LastOffsetDelta()) + 1, true
 }

@@ -65,10 +65,10 @@ func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestT
 	case -2, -4:
 		sp.Offset = int64(part.LogStartOffset())
 	case -3:
-		off, ts := part.Log().MaxTimestamp()
+		off, ts := part.MaxTimestamp()
 		sp.Offset, sp.Timestamp = int64(off), ts
 	default:
-		if off, ts, ok := part.Log().OffsetForTimestamp(rp.Timestamp); ok {
+		if off, ts, ok := part.OffsetForTimestamp(rp.Timestamp); ok {
 			sp.Offset, sp.Timestamp = int64(off), ts
 		}
 	}

@@ -23,7 +23,13 @@ var errorMap = []struct {
 	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{replica.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{batch.ErrTooLarge, kerr.RecordListTooLarge},
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{storage.ErrRecordBatchTooLarge, kerr.RecordListTooLarge},
+	{storage.ErrLogFailed, kerr.KafkaStorageError},
+	{storage.ErrUnexpectedAppendOffset, kerr.UnknownServerError},
+	{storage.ErrOffsetsOutOfOrder, kerr.UnknownServerError},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 }
 

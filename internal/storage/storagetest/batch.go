@@ -21,8 +21,8 @@ type Spec struct {
 	TimestampStep  int64
 	BaseOffset     int64 // written into the header (the log overwrites it on Append)
 	LeaderEpoch    int32
-	ProducerID     int64 // -1 when 0 is not wanted explicitly; see NoProducer
-	NoProducer     bool  // producer id -1, epoch -1, sequence -1
+	ProducerID     int64 // 0 means none: producer id, epoch and sequence -1
+	NoProducer     bool  // force producer id, epoch and sequence to -1
 	Fill           byte  // value bytes
 }
 
