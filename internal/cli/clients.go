@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluice-io/sluice/internal/cli/bench"
 	"github.com/sluice-io/sluice/internal/cli/clientcmd"
 	"github.com/sluice-io/sluice/internal/cli/cluster"
 	"github.com/sluice-io/sluice/internal/cli/consume"
@@ -20,7 +21,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 	cfg := &clientcmd.Config{Brokers: func() []string {
 		return clientcmd.ResolveBrokers(g.brokers, flag.Changed, os.Getenv)
 	}}
-	for _, c := range []*cobra.Command{topic.New(cfg), produce.New(cfg), consume.New(cfg), cluster.New(cfg)} {
+	for _, c := range []*cobra.Command{topic.New(cfg), produce.New(cfg), consume.New(cfg), cluster.New(cfg), bench.New(cfg)} {
 		exitTwoOnUsage(c)
 		root.AddCommand(c)
 	}

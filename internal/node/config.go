@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
@@ -57,6 +58,8 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		MaxRequestBytes:        cfg.SocketRequestMaxBytes,
 		TopicConfig:            topicResolver(cfg, log),
 		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		CleanerInterval:        cleanerInterval(cfg),
+		Groups:                 group.OptionsFromConfig(cfg),
 		Log:                    log,
 	}, nil
 }
@@ -82,7 +85,9 @@ func topicResolver(cfg *config.Broker, log *slog.Logger) func(map[string]string)
 			log.Error("topic config no longer valid; using broker defaults", "err", err)
 			t = cfg.TopicDefaults()
 		}
-		return ReplicaConfig(t)
+		rc := ReplicaConfig(t)
+		rc.ProducerIDExpirationMs = int64(cfg.ProducerIDExpirationMs)
+		return rc
 	}
 }
 
@@ -106,6 +111,11 @@ func ReplicaConfig(t config.Topic) replica.Config {
 			FileDeleteDelayMs:  t.FileDeleteDelayMs,
 			Preallocate:        t.Preallocate,
 			CleanupPolicy:      strings.Join(t.CleanupPolicy, ","),
+
+			DeleteRetentionMs:      t.DeleteRetentionMs,
+			MinCompactionLagMs:     t.MinCompactionLagMs,
+			MaxCompactionLagMs:     t.MaxCompactionLagMs,
+			MinCleanableDirtyRatio: t.MinCleanableDirtyRatio,
 		},
 		MaxMessageBytes:      t.MaxMessageBytes,
 		LogAppendTime:        t.LogAppendTime(),
@@ -131,4 +141,13 @@ func codecOf(compression string) int {
 		return batch.CodecZstd
 	}
 	return -1
+}
+
+// cleanerInterval is log.cleaner.backoff.ms, or 0 when log.cleaner.enable
+// is off.
+func cleanerInterval(cfg *config.Broker) time.Duration {
+	if !cfg.LogCleanerEnable {
+		return 0
+	}
+	return time.Duration(cfg.Int("log.cleaner.backoff.ms")) * time.Millisecond
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/kafka/conn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/metadata"
@@ -46,7 +47,13 @@ type Options struct {
 	TopicConfig cluster.Resolver
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
-	Log                    *slog.Logger
+	// CleanerInterval is how often the log cleaner looks for compacted
+	// logs to clean (log.cleaner.backoff.ms); 0 turns it off.
+	CleanerInterval time.Duration
+	// Groups configures the group coordinator (NodeID and Logger are
+	// filled in by Start).
+	Groups group.Options
+	Log    *slog.Logger
 }
 
 // Node is a running broker+controller process.
@@ -55,6 +62,7 @@ type Node struct {
 	quorum   *raft.Node
 	pub      *metadata.Publisher
 	replicas *cluster.Replicas
+	groups   *group.Coordinator
 	server   *conn.Server
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -86,8 +94,12 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
 	ctrl := controller.New(n.quorum, n.pub, opts.Controller)
+	gopts := opts.Groups
+	gopts.NodeID, gopts.Logger = opts.NodeID, opts.Log
+	n.groups = group.New(gopts, n.pub, n.replicas, ctrl)
+	n.groups.Start() // after Reconcile: the replicas of its partitions exist
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
-		Replicas: n.replicas, Log: opts.Log, Now: time.Now}
+		Replicas: n.replicas, Groups: n.groups, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
 		MaxRequestBytes: opts.MaxRequestBytes}, b, opts.Log)
 	if err != nil {
@@ -96,6 +108,13 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	host, port := advertised(opts.Listener, n.server.Addr())
 	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
 		return nil, err
+	}
+	if opts.CleanerInterval > 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.clean()
+		}()
 	}
 	n.wg.Add(2)
 	go func() {
@@ -129,7 +148,8 @@ func advertised(l Listener, bound net.Addr) (string, int32) {
 // Addr is the Kafka listener's bound address.
 func (n *Node) Addr() string { return n.server.Addr().String() }
 
-// maintain runs log retention and time-based segment rolls.
+// maintain runs log retention, time-based segment rolls and producer
+// id expiry.
 func (n *Node) maintain() {
 	every := n.opts.RetentionCheckInterval
 	if every <= 0 {
@@ -155,7 +175,11 @@ func maintainOne(p *replica.Partition, nowMs int64) error {
 	if err := p.Log().MaybeRoll(nowMs); err != nil {
 		return err
 	}
-	_, err := p.Log().ApplyRetentionUpTo(nowMs, p.HighWatermark())
+	if _, err := p.Log().ApplyRetentionUpTo(nowMs, p.HighWatermark()); err != nil {
+		return err
+	}
+	// Also snapshots producer state after a roll made by segment.ms.
+	_, err := p.ExpireProducers(nowMs)
 	return err
 }
 
@@ -167,6 +191,9 @@ func (n *Node) Close() error {
 		n.server.Close()
 	}
 	n.wg.Wait()
+	if n.groups != nil {
+		n.groups.Close() // before the logs its shards write to
+	}
 	var err error
 	if n.replicas != nil {
 		err = n.replicas.Close()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/replica"
 )
@@ -29,5 +30,17 @@ func TestOptions(dir string) Options {
 			return ReplicaConfig(t)
 		},
 		RetentionCheckInterval: 5 * time.Minute,
+		CleanerInterval:        15 * time.Second,
+		Groups:                 testGroupOptions(),
 	}
+}
+
+// testGroupOptions are Kafka's group defaults made fast for tests: a
+// small __consumer_offsets and no initial rebalance delay.
+func testGroupOptions() group.Options {
+	o := group.DefaultOptions()
+	o.OffsetsTopicPartitions = 5
+	o.InitialRebalanceDelay = 0
+	o.MinSessionTimeout = 100 * time.Millisecond
+	return o
 }

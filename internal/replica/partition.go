@@ -6,7 +6,9 @@
 // log end offset; the follower side, ISR tracking and acks=all waits for
 // followers arrive with multi-broker clusters.
 //
-// Partition is safe for concurrent use. Appends are serialized by the log.
+// Partition is safe for concurrent use. Appends are serialized by the log;
+// appends of idempotent batches also by the producer state's lock, held
+// across check, append and update.
 package replica
 
 import (
@@ -31,6 +33,15 @@ var (
 	ErrInvalidTimestamp = errors.New("timestamp out of range")
 	// ErrNotLeader: this broker does not lead the partition.
 	ErrNotLeader = errors.New("not the leader")
+	// ErrInvalidProducerEpoch: a batch from an older epoch of its producer
+	// id (producer_state.go). Kafka: INVALID_PRODUCER_EPOCH.
+	ErrInvalidProducerEpoch = errors.New("producer epoch is older than the current one")
+	// ErrOutOfOrderSequence: a batch whose sequence does not follow the
+	// producer's last one. Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER.
+	ErrOutOfOrderSequence = errors.New("out of order sequence number")
+	// ErrInvalidTxnState: a non-transactional batch from a producer with an
+	// open transaction. Kafka: INVALID_TXN_STATE.
+	ErrInvalidTxnState = errors.New("invalid transaction state")
 )
 
 // Config is what a partition reads from its topic's config.
@@ -44,6 +55,9 @@ type Config struct {
 	// Codec is the topic's compression.type as a batch codec, or -1 for
 	// "producer" (store batches as they come).
 	Codec int
+	// ProducerIDExpirationMs is the broker's producer.id.expiration.ms;
+	// 0 means the default (DefaultProducerIDExpirationMs).
+	ProducerIDExpirationMs int64
 }
 
 // Partition is a local replica. Safe for concurrent use.
@@ -55,6 +69,8 @@ type Partition struct {
 	cfg         atomic.Pointer[Config]
 	leaderEpoch atomic.Int32
 
+	prod producers // idempotent producer state (partition_producers.go)
+
 	watching atomic.Int32 // len(watchers), read without the lock on append
 	mu       sync.Mutex
 	watchers map[chan<- struct{}]struct{} // guarded by mu
@@ -65,6 +81,7 @@ func New(tp model.TopicPartition, log *storage.Log, cfg Config, epoch model.Lead
 	p := &Partition{TP: tp, TopicID: log.TopicID(), log: log}
 	p.cfg.Store(&cfg)
 	p.leaderEpoch.Store(int32(epoch))
+	p.initProducers()
 	return p
 }
 
@@ -111,6 +128,13 @@ func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
 	if h.IsControl() {
 		return 0, -1, fmt.Errorf("%w: control batches are written by the broker only", batch.ErrInvalid)
 	}
+	if storage.RequiresKeys(cfg.Storage) {
+		// A compacted topic keeps the latest record per key: a record
+		// without one could never be cleaned (Kafka: INVALID_RECORD).
+		if err := storage.CheckKeys(b); err != nil {
+			return 0, -1, err
+		}
+	}
 	if cfg.Codec >= 0 && h.Codec() != cfg.Codec {
 		// The topic asks for another codec: the one case where produce
 		// looks inside a batch (Kafka does the same).
@@ -126,10 +150,20 @@ func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
 	} else if err := checkTimestamp(h, cfg, nowMs); err != nil {
 		return 0, -1, err
 	}
+	if h.ProducerID() >= 0 {
+		// Idempotent or transactional: sequence checks and de-duplication,
+		// atomic with the append (partition_producers.go).
+		base, ts, err := p.appendIdempotent(b, appendTime, nowMs)
+		if err == nil {
+			p.wake()
+		}
+		return base, ts, err
+	}
 	base, err := p.log.Append(b, p.LeaderEpoch())
 	if err != nil {
 		return 0, -1, err
 	}
+	p.afterPlainAppend()
 	p.wake()
 	return base, appendTime, nil
 }

@@ -25,6 +25,12 @@ type Config struct {
 	// "compact", or "compact,delete". Retention by time and size only runs
 	// when it contains "delete"; the log start offset rule always runs.
 	CleanupPolicy string
+
+	// Compaction (cleaner.go), used when CleanupPolicy has "compact".
+	DeleteRetentionMs      int64   // delete.retention.ms: tombstones live this long after their first clean
+	MinCompactionLagMs     int64   // min.compaction.lag.ms: records younger than this stay uncompacted
+	MaxCompactionLagMs     int64   // max.compaction.lag.ms: dirty records older than this force a clean; <= 0 means never
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio: least dirty share of the log worth a clean
 }
 
 // DefaultConfig returns Kafka's defaults: 1 GiB segments rolled weekly, 4 KiB
@@ -43,6 +49,11 @@ func DefaultConfig() Config {
 		FlushMs:            math.MaxInt64,
 		FileDeleteDelayMs:  60_000,
 		CleanupPolicy:      "delete",
+
+		DeleteRetentionMs:      24 * 60 * 60 * 1000,
+		MinCompactionLagMs:     0,
+		MaxCompactionLagMs:     math.MaxInt64,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 
@@ -64,6 +75,19 @@ func (c Config) normalized() Config {
 	// Room for at least two time index entries (one is kept for the roll).
 	c.SegmentIndexBytes = max(c.SegmentIndexBytes, 2*timeEntrySize)
 	c.FileDeleteDelayMs = max(c.FileDeleteDelayMs, 0)
+	// Compaction settings (cleaner.go).
+	c.DeleteRetentionMs = max(c.DeleteRetentionMs, 0)
+	c.MinCompactionLagMs = max(c.MinCompactionLagMs, 0)
+	if c.MaxCompactionLagMs <= 0 {
+		c.MaxCompactionLagMs = math.MaxInt64
+	}
+	c.MinCleanableDirtyRatio = min(max(c.MinCleanableDirtyRatio, 0), 1)
+	if c.compactEnabled() {
+		// Kafka's LogConfig.maxSegmentMs: a compacted log rolls at least
+		// every max.compaction.lag.ms, so no record waits in the active
+		// segment (which is never cleaned) past that lag.
+		c.SegmentMs = min(c.SegmentMs, c.MaxCompactionLagMs)
+	}
 	return c
 }
 
@@ -71,6 +95,9 @@ func (c Config) normalized() Config {
 func (c Config) deleteEnabled() bool {
 	return c.CleanupPolicy == "" || strings.Contains(c.CleanupPolicy, "delete")
 }
+
+// compactEnabled reports whether cleanup.policy includes "compact".
+func (c Config) compactEnabled() bool { return strings.Contains(c.CleanupPolicy, "compact") }
 
 // flushMessagesEnabled reports whether flush.messages forces fsyncs.
 func (c Config) flushMessagesEnabled() bool {

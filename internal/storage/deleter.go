@@ -14,21 +14,29 @@ import (
 // deleteSegmentsLocked renames segs (already out of the segment list) and
 // schedules their removal. Called under mu.
 func (l *Log) deleteSegmentsLocked(segs []*segment) {
-	delay := time.Duration(l.cfg.FileDeleteDelayMs) * time.Millisecond
 	for _, s := range segs {
-		l.bytes.Add(-s.size.Load())
 		if err := s.renameDeleted(); err != nil {
 			l.failLocked(err)
 		}
-		l.dirDirty = true
-		if delay <= 0 || l.closed {
-			s.removeDeleted()
-			s.release()
-			continue
-		}
-		l.bg.Add(1)
-		l.pendingDeletes[s] = time.AfterFunc(delay, func() { l.finishDelete(s) })
+		l.scheduleRemovalLocked(s)
 	}
+}
+
+// scheduleRemovalLocked accounts for s, whose files were already renamed
+// *.deleted, and closes and removes them after file.delete.delay.ms. The
+// cleaner's swap calls it directly: it must rename the replaced segments
+// before the cleaned one takes their name. Called under mu.
+func (l *Log) scheduleRemovalLocked(s *segment) {
+	l.bytes.Add(-s.size.Load())
+	l.dirDirty = true
+	delay := time.Duration(l.cfg.FileDeleteDelayMs) * time.Millisecond
+	if delay <= 0 || l.closed {
+		s.removeDeleted()
+		s.release()
+		return
+	}
+	l.bg.Add(1)
+	l.pendingDeletes[s] = time.AfterFunc(delay, func() { l.finishDelete(s) })
 }
 
 // finishDelete runs when a segment's delay has passed.

@@ -9,9 +9,11 @@
 //	00000000000000000000.log        batches, base offsets from 0, as received
 //	00000000000000000000.index      offset index: relative offset -> position
 //	00000000000000000000.timeindex  time index: timestamp -> relative offset
+//	00000000000000000000.snapshot   producer state as of that offset (producer-snapshot.md)
 //	partition.metadata              topic id (Kafka's format, KIP-516)
 //	leader-epoch-checkpoint         epoch -> start offset (Kafka's format)
 //	log-checkpoint                  log start offset, recovery point, clean marker
+//	cleaner-checkpoint              compaction: first dirty offset (compaction.md)
 //
 // One file per concern here: segment.go (a .log with its indexes),
 // offset_index.go, time_index.go and mmap_index.go (indexes), log.go
@@ -20,7 +22,10 @@
 // recovery.go (Open), retention.go (retention, DeleteRecords), truncate.go
 // (follower truncation), flusher.go (group commit), deleter.go (delayed
 // segment deletion), checkpoint.go, leader_epoch_cache.go,
-// partition_metadata.go.
+// partition_metadata.go, producer_snapshot.go, snapshot_hooks.go and
+// log_headers.go (producer state snapshots and the header scan that
+// rebuilds the state after them; the state itself is internal/replica's),
+// cleaner*.go (compaction: cleaner.go has the map of its files).
 //
 // # Lifecycle
 //
@@ -57,6 +62,15 @@
 // it (and all segments after a verified clean shutdown) after an O(1) index
 // sanity check, and scans the rest with CRC checks, rebuilding their indexes
 // and truncating the first bad batch and everything after it.
+//
+// # Compaction
+//
+// Clean (cleanup.policy=compact) keeps the latest record of every key, as
+// Kafka's LogCleaner: it maps the dirty section's keys to their latest
+// offsets and rewrites the segments before the active one into
+// <base>.log.cleaned files without the lock, then swaps each in under mu
+// with Kafka's .cleaned -> .swap -> final protocol, which Open completes
+// or rolls back after a crash. docs/format/compaction.md has the details.
 //
 // # Deletion
 //

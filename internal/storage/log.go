@@ -41,6 +41,8 @@ type Log struct {
 	lso   atomic.Int64               // LogStartOffset
 	bytes atomic.Int64               // sum of segment sizes
 	shut  atomic.Bool                // set when Close releases the segments
+	// snapHooks: producer state snapshots (snapshot_hooks.go).
+	snapHooks atomic.Pointer[SnapshotHooks]
 
 	mu             sync.Mutex // serializes writers; guards the fields below
 	cfg            Config
@@ -55,6 +57,7 @@ type Log struct {
 	needIndexSync  []*segment  // rolled segments whose indexes are not yet synced
 	dirDirty       bool        // files were created, renamed or removed
 	pendingDeletes map[*segment]*time.Timer
+	cleaner        cleanerState // compaction bookkeeping (cleaner_checkpoint.go)
 
 	ckMu sync.Mutex // serializes checkpoint writes; guards ckRecoveryBase
 	// ckRecoveryBase is the base of the segment holding the recovery point
@@ -180,6 +183,9 @@ func (l *Log) failLocked(err error) {
 // Close flushes everything, writes the clean-shutdown checkpoint and closes
 // the files. Chunks returned by Read must not be used after Close.
 func (l *Log) Close() error {
+	if !l.shut.Load() {
+		l.closing() // producer state snapshot, before any lock (snapshot_hooks.go)
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

@@ -221,6 +221,7 @@ func (l *Log) rollLocked(base model.Offset) error {
 	}
 	l.publish(append(next, s))
 	l.dirDirty = true
+	l.rolled(base) // producer state snapshot (snapshot_hooks.go)
 	if first := l.segments()[0].base; first > model.Offset(l.lso.Load()) {
 		// The replaced empty segment was the first one.
 		if err := l.raiseLogStartOffsetLocked(first); err != nil {

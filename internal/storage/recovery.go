@@ -18,6 +18,8 @@ import (
 
 // Open opens the log in dir, which must exist, and recovers it:
 //
+//   - a compaction swap that a crash interrupted after its commit point
+//     (a <base>.log.swap file) is completed (cleaner_recovery.go);
 //   - leftovers of interrupted work (*.deleted, *.cleaned, *.swap, *.tmp)
 //     and indexes without a segment are removed;
 //   - after a clean shutdown (log-checkpoint says so and the last segment
@@ -322,6 +324,9 @@ func (l *Log) recoverSegment(s *segment) (int64, error) {
 // cleanDir removes leftovers and orphan indexes and returns the base
 // offsets of the segments, sorted.
 func cleanDir(dir string) ([]model.Offset, error) {
+	if err := completeSwaps(dir); err != nil { // compaction: before .swap leftovers go
+		return nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)

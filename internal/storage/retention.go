@@ -139,6 +139,7 @@ func (l *Log) deleteOldestLocked(upTo model.Offset, shouldDelete func(s, next *s
 	doomed := segs[:k]
 	l.publish(append([]*segment(nil), segs[k:]...))
 	l.deleteSegmentsLocked(doomed)
+	l.deleteProducerSnapshotsBefore(segs[k].base) // producer_snapshot.go
 	if err := l.raiseLogStartOffsetLocked(segs[k].base); err != nil {
 		return k, err
 	}

@@ -104,6 +104,7 @@ func (l *Log) truncateFullyLocked(off model.Offset) error {
 	l.leo.Store(int64(off))
 	l.lso.Store(int64(off))
 	l.epochs.entries = nil
+	l.deleteProducerSnapshotsAfter(-1) // all: they describe the old log
 	return l.afterTruncateLocked()
 }
 
@@ -111,9 +112,13 @@ func (l *Log) truncateFullyLocked(off model.Offset) error {
 // cache and writes both checkpoints, so a crash cannot resurrect the
 // removed batches as trusted data.
 func (l *Log) afterTruncateLocked() error {
+	l.deleteProducerSnapshotsAfter(l.next) // producer_snapshot.go
 	l.flush.lower(l.next)
 	l.epochs.truncateFromEnd(l.next)
 	err := l.epochs.persist()
+	if err == nil {
+		err = l.lowerCleanerOffsetLocked(l.next) // compaction: re-appended offsets are dirty
+	}
 	if err == nil {
 		err = syncDir(l.dir)
 		l.dirDirty = false

@@ -11,6 +11,14 @@ package handler
 // fsync shared with every other waiting append (group commit), or with
 // REQUEST_TIMED_OUT after timeout_ms. Other acks values get
 // INVALID_REQUIRED_ACKS. v13 names topics by id (KIP-516).
+//
+// A batch with a producer id (idempotent producer, KIP-98) is checked
+// against the partition's producer state atomically with its append
+// (replica/producer_state.go): a retry of one of the producer's last 5
+// batches is answered with the original base offset and timestamp, and
+// acks=all waits for the original's fsync; a gap or a new epoch not
+// starting at 0 is OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
+// INVALID_PRODUCER_EPOCH, each with a message (v8+).
 
 import (
 	"context"

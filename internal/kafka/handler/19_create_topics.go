@@ -17,6 +17,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/config"
 )
 
 func handleCreateTopics(b *Broker, r *Request) *Reply {
@@ -41,7 +43,7 @@ func handleCreateTopics(b *Broker, r *Request) *Reply {
 			default:
 				st.TopicID = res.ID
 				st.NumPartitions, st.ReplicationFactor = res.NumPartitions, res.ReplicationFactor
-				st.Configs = b.createdTopicConfigs(st.Topic)
+				st.Configs = b.createdTopicConfigs(st.Topic, requestConfigs(req.Topics[i]))
 			}
 			resp.Topics = append(resp.Topics, st)
 		}
@@ -58,19 +60,31 @@ func timeoutOr(ms int32, def time.Duration) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// createdTopicConfigs lists the configs a created topic has (v5+).
-// TODO(#2): list every topic config with its source once internal/config
-// describes topics; today only the overrides are listed.
-func (b *Broker) createdTopicConfigs(topic string) []kmsg.CreateTopicsResponseTopicConfig {
-	t := b.Metadata.Current().Topics[topic]
-	if t == nil {
-		return nil
+// createdTopicConfigs lists every config of a created topic with its
+// value and source (v5+), as DescribeConfigs would.
+func (b *Broker) createdTopicConfigs(topic string, overrides map[string]string) []kmsg.CreateTopicsResponseTopicConfig {
+	im := b.Metadata.Current()
+	if t := im.Topics[topic]; t != nil {
+		overrides = t.Configs
 	}
 	var out []kmsg.CreateTopicsResponseTopicConfig
-	for k, v := range t.Configs {
+	for _, e := range config.DescribeTopic(b.dynamicConfig(im), overrides, nil, false, false) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
-		c.Name, c.Value, c.Source = k, &v, 1
+		c.Name, c.Value, c.ReadOnly = e.Name, e.Value, e.ReadOnly
+		c.Source, c.IsSensitive = int8(e.Source), e.Sensitive
 		out = append(out, c)
 	}
 	return out
+}
+
+// requestConfigs are the overrides a CreateTopics entry asks for (used to
+// answer validate_only requests, where no topic exists).
+func requestConfigs(t kmsg.CreateTopicsRequestTopic) map[string]string {
+	m := map[string]string{}
+	for _, c := range t.Configs {
+		if c.Value != nil {
+			m[c.Name] = *c.Value
+		}
+	}
+	return m
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
 )
@@ -23,6 +24,11 @@ var errorMap = []struct {
 	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
 	{replica.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
+	{replica.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
+	{replica.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
+	{replica.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{controller.ErrProducerIDsExhausted, kerr.UnknownServerError},
+	{controller.ErrUnknownBroker, kerr.StaleBrokerEpoch},
 	{batch.ErrTooLarge, kerr.RecordListTooLarge},
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
 )
@@ -16,6 +17,8 @@ func TestEverySentinelMapped(t *testing.T) {
 	sentinels := []error{
 		batch.ErrCorrupt, batch.ErrInvalid, batch.ErrMagic, batch.ErrTooLarge,
 		replica.ErrMessageTooLarge, replica.ErrInvalidTimestamp, replica.ErrNotLeader,
+		replica.ErrInvalidProducerEpoch, replica.ErrOutOfOrderSequence, replica.ErrInvalidTxnState,
+		controller.ErrProducerIDsExhausted, controller.ErrUnknownBroker,
 		storage.ErrOffsetOutOfRange, storage.ErrClosed, storage.ErrLogFailed,
 		storage.ErrRecordBatchTooLarge, storage.ErrUnexpectedAppendOffset, storage.ErrOffsetsOutOfOrder,
 	}

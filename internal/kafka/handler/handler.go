@@ -14,6 +14,7 @@ package handler
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -21,9 +22,11 @@ import (
 	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
+	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/producerid"
 )
 
 // Settings are the broker settings handlers read.
@@ -48,8 +51,16 @@ type Broker struct {
 	Metadata   *metadata.Publisher
 	Controller *controller.Controller
 	Replicas   *cluster.Replicas
-	Log        *slog.Logger
-	Now        func() time.Time
+	Groups     *group.Coordinator
+	// ProducerIDs hands out producer ids (InitProducerId). Nil: a manager
+	// taking blocks from Controller for Settings.NodeID is made on first
+	// use (producer_ids.go).
+	ProducerIDs *producerid.Manager
+	Log         *slog.Logger
+	Now         func() time.Time
+
+	defaultPIDs     sync.Once
+	defaultPIDsImpl *producerid.Manager // set once by defaultPIDs
 }
 
 // Request is one decoded request and where it came from.

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/bench"
+)
+
+// workload is one named benchmark, the same for every broker.
+type workload struct {
+	name string
+	desc string
+	spec bench.Spec // without Topic and NewClient
+}
+
+// allWorkloads are the workloads of issue 5, with records and duration
+// multiplied by scale (at least 1,000 records, at least 1 s).
+func allWorkloads(scale float64) []workload {
+	n := func(full int64) int64 { return max(1000, int64(math.Round(float64(full)*scale))) }
+	d := func(full time.Duration) time.Duration {
+		return max(time.Second, time.Duration(float64(full)*scale).Round(100*time.Millisecond))
+	}
+	produce := func(parts int32, size int, acks bench.Acks, idem bool, records int64) bench.Spec {
+		return bench.Spec{Mode: bench.ModeProduce, Partitions: parts, RecordSize: size, Acks: acks, Idempotent: idem,
+			Records: records, Linger: 5 * time.Millisecond, Producers: 1}
+	}
+	ws := []workload{
+		{name: "a", spec: produce(1, 1024, bench.AcksLeader, false, n(1_000_000))},
+		{name: "b", spec: produce(6, 1024, bench.AcksAll, true, n(1_000_000))},
+		{name: "c", spec: produce(6, 100, bench.AcksLeader, false, n(2_000_000))},
+		{name: "d", spec: bench.Spec{Mode: bench.ModeE2E, Partitions: 6, RecordSize: 1024, Acks: bench.AcksAll,
+			Rate: 20_000, Duration: d(20 * time.Second), Linger: 5 * time.Millisecond, Producers: 1}},
+	}
+	for i := range ws {
+		ws[i].desc = describe(ws[i].spec)
+	}
+	return ws
+}
+
+func describe(s bench.Spec) string {
+	idem := ""
+	if s.Idempotent {
+		idem = ", idempotent"
+	}
+	what := fmt.Sprintf("%d records", s.Records)
+	if s.Mode == bench.ModeE2E {
+		what = fmt.Sprintf("%.0f records/s for %v", s.Rate, s.Duration)
+	}
+	return fmt.Sprintf("%s, %d partition(s), %d B records, acks=%v%s, %s", s.Mode, s.Partitions, s.RecordSize, s.Acks, idem, what)
+}
+
+// pickWorkloads returns the workloads named in list (comma-separated).
+func pickWorkloads(all []workload, list string) ([]workload, error) {
+	var out []workload
+	for name := range strings.SplitSeq(list, ",") {
+		name = strings.TrimSpace(name)
+		found := false
+		for _, w := range all {
+			if w.name == name {
+				out, found = append(out, w), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("-workloads: unknown workload %q (have a, b, c, d)", name)
+		}
+	}
+	return out, nil
+}
+
+// skipReason says why a broker cannot run a workload, "" when it can.
+func skipReason(kind string, w workload) string {
+	if kind == kindCeiling && w.spec.Mode != bench.ModeProduce {
+		return "the ceiling (kfake BlackholeProduce) stores nothing, so there is nothing to consume"
+	}
+	return ""
+}

@@ -1,0 +1,120 @@
+package group
+
+import (
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/coord/runtime"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// OffsetsTopic is the internal topic that holds groups and offsets.
+const OffsetsTopic = "__consumer_offsets"
+
+// Options are the group coordinator's settings, named after Kafka's
+// broker configs.
+type Options struct {
+	NodeID model.NodeID
+	// OffsetsTopicPartitions is offsets.topic.num.partitions: the
+	// partitions __consumer_offsets is created with.
+	OffsetsTopicPartitions int32
+	// OffsetsTopicReplicationFactor is offsets.topic.replication.factor;
+	// fewer live brokers lower it.
+	OffsetsTopicReplicationFactor int16
+	// OffsetsTopicSegmentBytes is offsets.topic.segment.bytes.
+	OffsetsTopicSegmentBytes int32
+	// InitialRebalanceDelay is group.initial.rebalance.delay.ms: how long
+	// the first rebalance of an empty group waits for more members.
+	InitialRebalanceDelay time.Duration
+	// MinSessionTimeout and MaxSessionTimeout are
+	// group.min.session.timeout.ms and group.max.session.timeout.ms.
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+	// MaxGroupSize is group.max.size.
+	MaxGroupSize int
+	// OffsetMetadataMaxBytes is offset.metadata.max.bytes.
+	OffsetMetadataMaxBytes int
+	// OffsetsRetention is offsets.retention.minutes: how long the offsets
+	// of an empty group are kept.
+	OffsetsRetention time.Duration
+	// OffsetsRetentionCheckInterval is offsets.retention.check.interval.ms.
+	OffsetsRetentionCheckInterval time.Duration
+	// NewMemberJoinTimeout bounds how long a new member's JoinGroup may
+	// stay parked (Kafka's fixed 5 minutes).
+	NewMemberJoinTimeout time.Duration
+	// Clock drives timers; nil is the wall clock.
+	Clock  runtime.Clock
+	Logger *slog.Logger
+}
+
+// DefaultOptions are Kafka's defaults.
+func DefaultOptions() Options {
+	return Options{
+		NodeID:                        1,
+		OffsetsTopicPartitions:        50,
+		OffsetsTopicReplicationFactor: 3,
+		OffsetsTopicSegmentBytes:      100 << 20,
+		InitialRebalanceDelay:         3 * time.Second,
+		MinSessionTimeout:             6 * time.Second,
+		MaxSessionTimeout:             30 * time.Minute,
+		MaxGroupSize:                  math.MaxInt32,
+		OffsetMetadataMaxBytes:        4096,
+		OffsetsRetention:              7 * 24 * time.Hour,
+		OffsetsRetentionCheckInterval: 10 * time.Minute,
+		NewMemberJoinTimeout:          5 * time.Minute,
+	}
+}
+
+// OptionsFromConfig takes the group settings of a broker config.
+func OptionsFromConfig(cfg *config.Broker) Options {
+	o := DefaultOptions()
+	o.NodeID = cfg.NodeID
+	o.OffsetsTopicPartitions = cfg.OffsetsTopicNumPartitions
+	o.OffsetsTopicReplicationFactor = cfg.OffsetsTopicReplicationFactor
+	o.OffsetsTopicSegmentBytes = cfg.OffsetsTopicSegmentBytes
+	o.InitialRebalanceDelay = time.Duration(cfg.GroupInitialRebalanceDelayMs) * time.Millisecond
+	o.MinSessionTimeout = time.Duration(cfg.GroupMinSessionTimeoutMs) * time.Millisecond
+	o.MaxSessionTimeout = time.Duration(cfg.GroupMaxSessionTimeoutMs) * time.Millisecond
+	o.MaxGroupSize = int(cfg.GroupMaxSize)
+	o.OffsetMetadataMaxBytes = int(cfg.OffsetMetadataMaxBytes)
+	o.OffsetsRetention = time.Duration(cfg.OffsetsRetentionMs) * time.Millisecond
+	o.OffsetsRetentionCheckInterval = time.Duration(cfg.OffsetsRetentionCheckIntervalMs) * time.Millisecond
+	return o
+}
+
+func (o *Options) normalize() {
+	if o.Clock == nil {
+		o.Clock = runtime.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// Zero where zero cannot be meant is Kafka's default.
+	d := DefaultOptions()
+	if o.OffsetsTopicPartitions <= 0 {
+		o.OffsetsTopicPartitions = d.OffsetsTopicPartitions
+	}
+	if o.OffsetsTopicReplicationFactor <= 0 {
+		o.OffsetsTopicReplicationFactor = d.OffsetsTopicReplicationFactor
+	}
+	if o.OffsetsTopicSegmentBytes <= 0 {
+		o.OffsetsTopicSegmentBytes = d.OffsetsTopicSegmentBytes
+	}
+	if o.MaxSessionTimeout <= 0 {
+		o.MaxSessionTimeout = d.MaxSessionTimeout
+	}
+	if o.OffsetsRetention <= 0 {
+		o.OffsetsRetention = d.OffsetsRetention
+	}
+	if o.OffsetsRetentionCheckInterval <= 0 {
+		o.OffsetsRetentionCheckInterval = d.OffsetsRetentionCheckInterval
+	}
+	if o.NewMemberJoinTimeout <= 0 {
+		o.NewMemberJoinTimeout = d.NewMemberJoinTimeout
+	}
+	if o.MaxGroupSize <= 0 {
+		o.MaxGroupSize = math.MaxInt32
+	}
+}

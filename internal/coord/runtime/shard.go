@@ -1,0 +1,192 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// loadReadBytes is how much of the partition one read during load asks
+// for.
+const loadReadBytes = 1 << 20
+
+// Options configure a shard.
+type Options struct {
+	// Clock is the time source; nil is the wall clock.
+	Clock Clock
+	// Logger receives the shard's warnings; nil discards them.
+	Logger *slog.Logger
+	// OnFailure is called (on its own goroutine) once a write to the
+	// log failed and the shard stopped; the owner reloads the shard.
+	OnFailure func(error)
+}
+
+// Shard is one loaded coordinator partition. Safe for concurrent use:
+// operations are serialized.
+type Shard struct {
+	log       Log
+	m         Machine
+	clock     Clock
+	logger    *slog.Logger
+	onFailure func(error)
+	ctx       context.Context // canceled by Close: durability waits end
+	cancel    context.CancelFunc
+
+	mu      sync.Mutex
+	closed  bool              // guarded by mu
+	timers  map[string]*timer // guarded by mu
+	builder *batch.Builder    // guarded by mu
+}
+
+// Load replays log into m and returns the running shard, after
+// m.Loaded ran. ctx bounds the replay.
+func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error) {
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := replay(ctx, log, m); err != nil {
+		return nil, err
+	}
+	s := &Shard{log: log, m: m, clock: opts.Clock, logger: opts.Logger, onFailure: opts.OnFailure,
+		timers: map[string]*timer{}, builder: batch.NewBuilder(batch.NewBatchInfo(batch.CodecNone))}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.Run(m.Loaded); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// replay feeds every data record from the log start to the current log
+// end into m.
+func replay(ctx context.Context, log Log, m Machine) error {
+	from, end := log.LogStartOffset(), log.LogEndOffset()
+	var r batch.Reader
+	var buf []byte
+	size := loadReadBytes
+	for from < end {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if buf, err = log.ReadBatches(buf[:0], from, size); err != nil {
+			return fmt.Errorf("read offset %d: %w", from, err)
+		}
+		if len(buf) == 0 {
+			break // nothing readable up to the end (a high watermark below it)
+		}
+		next, err := replayBatches(&r, buf, from, m)
+		if err != nil {
+			return err
+		}
+		switch {
+		case next > from:
+			from, size = next, loadReadBytes
+		case len(buf) >= batch.HeaderSize && size < int(batch.Header(buf).Size()):
+			size = batch.Header(buf).Size() // a batch larger than one read
+		default:
+			return fmt.Errorf("read offset %d: no progress below log end %d", from, end)
+		}
+	}
+	return nil
+}
+
+// replayBatches replays the whole batches in buf at or past from and
+// returns the offset after the last one.
+func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine) (model.Offset, error) {
+	next := from
+	for len(buf) >= batch.HeaderSize {
+		h := batch.Header(buf)
+		n := h.Size()
+		if n < batch.HeaderSize || n > len(buf) {
+			break // a partial batch at the end of the read
+		}
+		if model.Offset(h.NextOffset()) > next && !h.IsControl() {
+			err := r.Records(buf[:n], func(rec *batch.Record) error {
+				if model.Offset(rec.Offset) < from {
+					return nil
+				}
+				return m.Replay(h, rec)
+			})
+			if err != nil {
+				return next, fmt.Errorf("replay batch at offset %d: %w", h.BaseOffset(), err)
+			}
+		}
+		next = max(next, model.Offset(h.NextOffset()))
+		buf = buf[n:]
+	}
+	return next, nil
+}
+
+// Run executes op with the shard's state, appends what it wrote as one
+// batch, and returns once the log is durable up to its end, after running
+// the op's Then callbacks. The error is ErrClosed, ErrFailed (wrapping
+// the cause) or the durability wait's.
+func (s *Shard) Run(op func(w *Writer)) error { return s.Submit(op)() }
+
+// Submit is Run in two steps: it executes op and appends its records now,
+// on the caller's goroutine (so a connection's requests take effect in
+// the order it sent them), and returns the wait for durability, which
+// runs the op's Then callbacks and returns Run's error.
+func (s *Shard) Submit(op func(w *Writer)) (wait func() error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return func() error { return ErrClosed }
+	}
+	w := &Writer{s: s, now: s.clock.Now()}
+	op(w)
+	err := s.appendLocked(w)
+	if err != nil {
+		s.closeLocked()
+	}
+	end := s.log.LogEndOffset()
+	s.mu.Unlock()
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrFailed, err)
+		s.logger.Error("coordinator write", "err", err)
+		s.cancel()
+		if s.onFailure != nil {
+			go s.onFailure(err)
+		}
+	}
+	return func() error {
+		if err == nil {
+			if err = s.log.WaitDurable(s.ctx, end); err != nil && s.ctx.Err() != nil {
+				err = ErrClosed
+			}
+		}
+		for _, f := range w.then {
+			f(err)
+		}
+		return err
+	}
+}
+
+// Close stops the shard: timers are dropped, the machine answers what
+// waits (Unloaded), later ops fail with ErrClosed and durability waits in
+// flight end with it. Close is idempotent.
+func (s *Shard) Close() {
+	s.mu.Lock()
+	s.closeLocked()
+	s.mu.Unlock()
+	s.cancel()
+}
+
+func (s *Shard) closeLocked() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	for k, t := range s.timers {
+		t.t.Stop()
+		delete(s.timers, k)
+	}
+	s.m.Unloaded()
+}

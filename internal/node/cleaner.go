@@ -1,0 +1,53 @@
+package node
+
+import (
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// clean is the log cleaner loop: every CleanerInterval it compacts the
+// compacted logs, dirtiest first. It runs apart from maintain because a
+// pass over a large log can take seconds.
+func (n *Node) clean() {
+	t := time.NewTicker(n.opts.CleanerInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case now := <-t.C:
+			n.cleanOnce(now.UnixMilli())
+		}
+	}
+}
+
+func (n *Node) cleanOnce(nowMs int64) {
+	type dirty struct {
+		p     *replica.Partition
+		ratio float64
+	}
+	var logs []dirty
+	for _, p := range n.replicas.All() {
+		if r := p.Log().CleanableRatio(nowMs); r > 0 {
+			logs = append(logs, dirty{p, r})
+		}
+	}
+	sort.Slice(logs, func(i, j int) bool { return logs[i].ratio > logs[j].ratio })
+	for _, d := range logs {
+		select {
+		case <-n.stop:
+			return
+		default:
+		}
+		// Only below the high watermark: data above it may still be
+		// truncated. TODO(#4): the last stable offset, once it exists.
+		_, err := d.p.Log().CleanUpTo(nowMs, d.p.HighWatermark())
+		if err != nil && !errors.Is(err, storage.ErrClosed) {
+			n.opts.Log.Error("log cleaner", "partition", d.p.TP, "err", err)
+		}
+	}
+}

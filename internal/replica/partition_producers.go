@@ -1,0 +1,238 @@
+package replica
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/storage"
+)
+
+// The partition side of the idempotent producer: producer_state.go holds
+// the rules; this file runs them atomically with the append, snapshots the
+// state when a segment rolls and when the log closes (Kafka's
+// <offset>.snapshot files, docs/format/producer-snapshot.md), rebuilds it
+// from the latest snapshot plus the batch headers after it, and expires
+// idle producers.
+//
+// Lock order: producers.mu, then the log's locks (storage.Log.mu, ...).
+
+// DefaultProducerIDExpirationMs is producer.id.expiration.ms's default:
+// one day (KIP-854).
+const DefaultProducerIDExpirationMs = 86_400_000
+
+// producers is a partition's producer state and its guard.
+type producers struct {
+	// rolled is raised by the log when a segment rolls (under the log's
+	// lock, where the state cannot be read): the next holder of mu writes
+	// the snapshot.
+	rolled atomic.Bool
+
+	mu    sync.Mutex     // serializes check+append+update of idempotent batches, snapshots and expiry
+	state *producerState // guarded by mu; nil until loaded (a failed load is retried on next use)
+}
+
+// ProducerInfo describes one active producer (DescribeProducers).
+type ProducerInfo struct {
+	ID                    model.ProducerID
+	Epoch                 model.ProducerEpoch
+	LastSequence          int32 // -1 when no batch is retained
+	LastTimestamp         int64
+	CoordinatorEpoch      int32
+	CurrentTxnStartOffset model.Offset // -1 without an open transaction
+}
+
+// initProducers installs the snapshot hooks and loads the state. Called
+// by New, before the partition is shared.
+func (p *Partition) initProducers() {
+	p.log.SetSnapshotHooks(storage.SnapshotHooks{
+		Rolled:  func(model.Offset) { p.prod.rolled.Store(true) },
+		Closing: p.snapshotProducers,
+	})
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	p.producersLocked(time.Now().UnixMilli()) // an error is retried on first use
+}
+
+// expirationMs is producer.id.expiration.ms for this partition.
+func (p *Partition) expirationMs() int64 {
+	if ms := p.cfg.Load().ProducerIDExpirationMs; ms > 0 {
+		return ms
+	}
+	return DefaultProducerIDExpirationMs
+}
+
+// producersLocked returns the state, loading it first if needed: the
+// latest snapshot at or below the log end, then every batch header after
+// it (Kafka's loadProducerState). Called under prod.mu.
+func (p *Partition) producersLocked(nowMs int64) (*producerState, error) {
+	if p.prod.state != nil {
+		return p.prod.state, nil
+	}
+	st := newProducerState()
+	off, entries, found, err := p.log.LoadProducerSnapshot()
+	if err != nil {
+		return nil, fmt.Errorf("load producer state of %s: %w", p.TP, err)
+	}
+	from := model.Offset(0)
+	if found {
+		st.restore(entries, nowMs, p.expirationMs())
+		from = off
+	}
+	err = p.log.ScanBatchHeaders(from, func(h batch.Header) error {
+		replayBatch(st, h)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load producer state of %s: %w", p.TP, err)
+	}
+	p.prod.state = st
+	return st, nil
+}
+
+// replayBatch applies one batch read back from the log, unchecked.
+func replayBatch(st *producerState, h batch.Header) {
+	pid := model.ProducerID(h.ProducerID())
+	if pid < 0 {
+		return
+	}
+	if h.IsControl() {
+		st.endTxn(pid, model.ProducerEpoch(h.ProducerEpoch()), h.MaxTimestamp())
+		return
+	}
+	st.update(batchProducerInfo(h), model.Offset(h.BaseOffset()), model.Offset(h.LastOffset()), h.MaxTimestamp())
+}
+
+// batchProducerInfo reads the producer fields of a batch header.
+func batchProducerInfo(h batch.Header) producerBatchInfo {
+	return producerBatchInfo{
+		pid:           model.ProducerID(h.ProducerID()),
+		epoch:         model.ProducerEpoch(h.ProducerEpoch()),
+		firstSeq:      h.BaseSequence(),
+		lastSeq:       lastSequence(h.BaseSequence(), h.LastOffsetDelta()),
+		transactional: h.IsTransactional(),
+	}
+}
+
+// appendIdempotent checks b (from a producer with an id) against the
+// producer state and appends it, as one step: a duplicate of one of the
+// producer's last 5 batches returns the original base offset and
+// timestamp without appending (Kafka answers a duplicate with the stored
+// batch's offsets and its timestamp as log_append_time).
+func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64) (model.Offset, int64, error) {
+	h := batch.Header(b)
+	info := batchProducerInfo(h)
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	st, err := p.producersLocked(nowMs)
+	if err != nil {
+		return 0, -1, err
+	}
+	dup, isDup, err := st.check(info)
+	if err != nil {
+		return 0, -1, err
+	}
+	if isDup {
+		return dup.firstOffset, dup.timestamp, nil
+	}
+	base, err := p.log.Append(b, p.LeaderEpoch())
+	if base >= 0 {
+		// Also after a failed flush.messages fsync: the batch is in the log.
+		st.update(info, base, base+model.Offset(h.LastOffsetDelta()), h.MaxTimestamp())
+	}
+	p.snapshotIfRolledLocked()
+	if err != nil {
+		return 0, -1, err
+	}
+	return base, appendTime, nil
+}
+
+// afterPlainAppend writes the snapshot a roll asked for when the append
+// that rolled was not an idempotent one.
+func (p *Partition) afterPlainAppend() {
+	if !p.prod.rolled.Load() {
+		return
+	}
+	p.prod.mu.Lock()
+	p.snapshotIfRolledLocked()
+	p.prod.mu.Unlock()
+}
+
+// snapshotIfRolledLocked writes a snapshot if a segment rolled since the
+// last one. Called under prod.mu.
+func (p *Partition) snapshotIfRolledLocked() {
+	if p.prod.rolled.Swap(false) {
+		p.writeSnapshotLocked()
+	}
+}
+
+// writeSnapshotLocked stores the loaded state as of the log end offset:
+// under prod.mu every idempotent batch below it has been applied. A failed
+// write is not an error for anyone: the next load replays further back.
+func (p *Partition) writeSnapshotLocked() {
+	if p.prod.state == nil {
+		return // nothing loaded: the files on disk are still the truth
+	}
+	p.log.WriteProducerSnapshot(p.log.LogEndOffset(), p.prod.state.snapshot())
+}
+
+// snapshotProducers writes a snapshot now (the log's Closing hook, so a
+// restart replays nothing).
+func (p *Partition) snapshotProducers() {
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	p.prod.rolled.Store(false)
+	p.writeSnapshotLocked()
+}
+
+// ExpireProducers drops the producers idle longer than
+// producer.id.expiration.ms (KIP-854; Kafka checks every
+// producer.id.expiration.check.interval.ms) and writes a snapshot a roll
+// asked for. It returns how many producers went. The node's maintenance
+// loop calls it.
+func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	st, err := p.producersLocked(nowMs)
+	if err != nil {
+		return 0, err
+	}
+	n := st.expire(nowMs, p.expirationMs())
+	p.snapshotIfRolledLocked()
+	return n, nil
+}
+
+// ReloadProducerState forgets the in-memory producer state; the next use
+// rebuilds it from the snapshots and the log. Call it after the log was
+// truncated (follower truncation, KIP-101), as Kafka reloads its
+// ProducerStateManager then.
+func (p *Partition) ReloadProducerState() {
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	p.prod.state = nil
+	p.prod.rolled.Store(false)
+}
+
+// ActiveProducers lists the producers the partition knows, by id
+// (DescribeProducers).
+func (p *Partition) ActiveProducers(nowMs int64) ([]ProducerInfo, error) {
+	p.prod.mu.Lock()
+	defer p.prod.mu.Unlock()
+	st, err := p.producersLocked(nowMs)
+	if err != nil {
+		return nil, err
+	}
+	entries := st.snapshot()
+	out := make([]ProducerInfo, len(entries))
+	for i, e := range entries {
+		out[i] = ProducerInfo{ID: e.ProducerID, Epoch: e.Epoch, LastSequence: -1, LastTimestamp: e.LastTimestamp,
+			CoordinatorEpoch: e.CoordinatorEpoch, CurrentTxnStartOffset: e.CurrentTxnFirstOffset}
+		if n := len(e.Batches); n > 0 {
+			out[i].LastSequence = e.Batches[n-1].LastSeq
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,298 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Log compaction (cleanup.policy=compact), Kafka's LogCleaner. A pass:
+//
+//  1. under mu, picks the cleanable range (cleaner_range.go) and pins its
+//     segments; the active segment is never cleaned;
+//  2. without the lock, maps every key of the dirty section to its latest
+//     offset (cleaner_offset_map.go);
+//  3. without the lock, rewrites the segments from the log start to the
+//     end of the map, in groups that stay under segment.bytes, into
+//     <base>.log.cleaned files, keeping per key only the latest record
+//     (cleaner_filter.go, cleaner_segment.go);
+//  4. under mu, swaps each cleaned group in with Kafka's crash-safe
+//     protocol (cleaner_swap.go; Open completes or rolls back a swap that
+//     a crash interrupted, cleaner_recovery.go);
+//  5. under mu, moves the cleaner checkpoint to the end of the map.
+//
+// Appends and reads go on meanwhile: readers pin the segments they read,
+// and replaced segments stay open for file.delete.delay.ms. docs/format/
+// compaction.md has the files and the protocol.
+
+// CleanStats reports one cleaning pass (Kafka's CleanerStats).
+type CleanStats struct {
+	Cleaned          bool         // a pass ran to its end and moved the checkpoint
+	Aborted          bool         // the log changed under the pass; it swapped nothing more
+	FirstDirtyOffset model.Offset // start of the dirty section mapped
+	EndOffset        model.Offset // offsets below were cleaned: the new cleaner checkpoint
+	MapKeys          int          // distinct keys in the offset map
+	SegmentsRead     int          // segments rewritten
+	SegmentsWritten  int          // cleaned segments swapped in
+	BytesRead        int64        // bytes of the rewritten segments
+	BytesWritten     int64        // bytes of the cleaned segments
+	RecordsRead      int64
+	RecordsKept      int64
+	InvalidRecords   int64 // records without a key, dropped
+	BatchesCopied    int64 // batches kept byte for byte
+	BatchesRebuilt   int64 // batches re-encoded without some records
+	BatchesDropped   int64
+	Elapsed          time.Duration
+}
+
+// cleanStep names a point of the swap where a test simulates a crash.
+type cleanStep int
+
+const (
+	stepCleaned    cleanStep = iota // <base>.log.cleaned and indexes written and synced
+	stepSwapped                     // renamed *.swap: the swap is committed
+	stepOldDeleted                  // the replaced segments renamed *.deleted
+)
+
+var (
+	// errMapFull stops the offset map scan when the map is at its budget.
+	errMapFull = errors.New("offset map full")
+	// errMapTooSmall: one batch holds more keys than the map's budget.
+	errMapTooSmall = errors.New("offset map too small for one batch of the dirty section")
+)
+
+// producerIDExpirationMs is Kafka's producer.id.expiration.ms default: a
+// producer whose last batch is older is no longer active, so its last
+// batch need not be kept. TODO(#4): take the producers from the producer
+// state once the log keeps one.
+const producerIDExpirationMs = 24 * 60 * 60 * 1000
+
+// Clean runs one compaction pass if the log's cleanup.policy has "compact"
+// and the log is worth cleaning: its cleanable ratio is above
+// min.cleanable.dirty.ratio, dirty data is older than max.compaction.lag.ms,
+// or the delete horizon of kept tombstones has passed. Otherwise it does
+// nothing and returns zero stats. It cleans up to the log end offset; a
+// replica should call CleanUpTo with its last stable offset.
+func (l *Log) Clean(nowMs int64) (CleanStats, error) {
+	return l.CleanUpTo(nowMs, model.Offset(l.leo.Load()))
+}
+
+// CleanUpTo is Clean limited to the segments that end at or below upTo (the
+// last stable offset, which is at most the high watermark, as Kafka's
+// cleaner never cleans past it). The heavy work runs without the log's
+// lock; appends are held only while a cleaned segment is swapped in. At
+// most one pass runs per log at a time; Close waits for a running pass,
+// which stops early. An error leaves the log consistent.
+func (l *Log) CleanUpTo(nowMs int64, upTo model.Offset) (CleanStats, error) {
+	return l.clean(nowMs, upTo, DefaultDedupeBufferBytes)
+}
+
+// cleanPass is the state of one pass. Not safe for concurrent use.
+type cleanPass struct {
+	l      *Log
+	cfg    Config
+	nowMs  int64
+	gen    uint64 // truncation generation when the pass began
+	r      cleanRange
+	pinned []*segment
+	m      *offsetMap
+	end    model.Offset // offsets below were mapped: segments below are cleaned
+	scan   batchScanner
+	filter batchFilter
+	stats  CleanStats
+	unseen int64 // bytes read since the last abort check
+}
+
+func (l *Log) clean(nowMs int64, upTo model.Offset, budget int64) (CleanStats, error) {
+	start := time.Now()
+	p := l.beginClean(nowMs, upTo)
+	if p == nil {
+		return CleanStats{}, nil
+	}
+	defer l.endClean(p)
+	err := p.run(budget)
+	p.stats.Elapsed = time.Since(start)
+	return p.stats, err
+}
+
+// beginClean decides whether the log is worth a pass and, if so, pins the
+// cleanable segments and marks the pass running.
+func (l *Log) beginClean(nowMs int64, upTo model.Offset) *cleanPass {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.cfg.compactEnabled() || l.writableLocked() != nil || l.cleaner.running {
+		return nil
+	}
+	r := l.cleanableLocked(nowMs, upTo)
+	due := l.cleaner.horizonMs > 0 && nowMs >= l.cleaner.horizonMs && r.cleanBytes > 0
+	dirty := r.dirtyBytes > 0 && (r.needNow || r.ratio() > l.cfg.MinCleanableDirtyRatio)
+	if r.uncleanIdx == 0 || !(dirty || due) {
+		return nil
+	}
+	p := &cleanPass{l: l, cfg: l.cfg, nowMs: nowMs, r: r}
+	for _, s := range r.segs[:r.uncleanIdx] {
+		if !s.acquire() {
+			p.unpin()
+			return nil
+		}
+		p.pinned = append(p.pinned, s)
+	}
+	_, p.gen = l.flush.snapshot()
+	l.cleaner.running = true
+	l.bg.Add(1) // Close waits for the pass
+	return p
+}
+
+// endClean unpins the segments and ends the pass.
+func (l *Log) endClean(p *cleanPass) {
+	p.unpin()
+	l.mu.Lock()
+	l.cleaner.running = false
+	l.mu.Unlock()
+	l.bg.Done()
+}
+
+func (p *cleanPass) unpin() {
+	for _, s := range p.pinned {
+		s.release()
+	}
+	p.pinned = nil
+}
+
+// run maps the dirty section, cleans and swaps each group, then moves the
+// checkpoint.
+func (p *cleanPass) run(budget int64) error {
+	p.stats.FirstDirtyOffset = p.r.firstDirty
+	p.m = newOffsetMap(budget)
+	p.m.latest = p.r.firstDirty - 1
+	full, err := p.buildOffsetMap()
+	if err != nil {
+		return err
+	}
+	p.end = p.m.latest + 1
+	if full && p.end <= p.r.firstDirty {
+		// Kafka asserts the same: no progress is possible.
+		return fmt.Errorf("clean %s: %w", p.l.dir, errMapTooSmall)
+	}
+	p.stats.MapKeys = p.m.size
+	segs := p.r.segs[:p.r.uncleanIdx]
+	k := 0
+	for k < len(segs) && segs[k].base < p.end {
+		k++
+	}
+	if k == 0 {
+		return nil
+	}
+	last, err := p.activeProducers(segs[:k])
+	if err != nil {
+		return err
+	}
+	f := &p.filter
+	f.m, f.nowMs, f.deleteRetentionMs = p.m, p.nowMs, p.cfg.DeleteRetentionMs
+	f.roundEnd, f.producerLast, f.stats = p.end, last, &p.stats
+	for _, g := range groupBySize(p.r.segs, k, p.cfg) {
+		done, err := p.cleanAndSwap(g)
+		if err != nil || !done {
+			p.stats.Aborted = !done
+			return err
+		}
+	}
+	return p.l.finishClean(p)
+}
+
+// buildOffsetMap maps the keys of the dirty section to their latest
+// offsets (Kafka's buildOffsetMap). When the map fills up, latest stays
+// at the last batch mapped whole and the pass cleans only that far.
+func (p *cleanPass) buildOffsetMap() (full bool, err error) {
+	segs := p.r.segs
+	for i := p.r.dirtyIdx; i < p.r.uncleanIdx; i++ {
+		s := segs[i]
+		var pos int64
+		if i == p.r.dirtyIdx {
+			_, pos = s.offIdx.lookup(p.r.firstDirty)
+		}
+		if full, err := p.mapSegment(s, pos); err != nil || full {
+			return full, err
+		}
+		// Offsets between the last batch and the next segment hold no key.
+		p.m.updateLatest(segs[i+1].base - 1)
+	}
+	return false, nil
+}
+
+// mapSegment puts the keys of s from pos on into the map; full reports
+// that the map reached its budget.
+func (p *cleanPass) mapSegment(s *segment, pos int64) (full bool, err error) {
+	p.scan.reset(s, pos, s.size.Load())
+	for {
+		b, _, err := p.scan.next()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := p.checkDone(len(b)); err != nil {
+			return false, err
+		}
+		h := batch.Header(b)
+		if model.Offset(h.LastOffset()) < p.r.firstDirty {
+			continue
+		}
+		// TODO(#4): skip aborted transactional batches (txn index).
+		if !h.IsControl() {
+			err := p.filter.reader.Records(b, func(r *batch.Record) error {
+				if r.Key != nil && model.Offset(r.Offset) >= p.r.firstDirty && !p.m.put(r.Key, model.Offset(r.Offset)) {
+					return errMapFull
+				}
+				return nil
+			})
+			if errors.Is(err, errMapFull) {
+				return true, nil
+			}
+			if err != nil {
+				return false, err
+			}
+		}
+		p.m.updateLatest(model.Offset(h.LastOffset()))
+	}
+}
+
+// checkDone stops the pass when the log closed or failed; it looks once
+// per I/O buffer of bytes read.
+func (p *cleanPass) checkDone(n int) error {
+	if p.unseen += int64(n); p.unseen < cleanerIOBufferBytes {
+		return nil
+	}
+	p.unseen = 0
+	p.l.mu.Lock()
+	defer p.l.mu.Unlock()
+	return p.l.writableLocked()
+}
+
+// finishClean moves the cleaner checkpoint to the end of the pass, unless
+// a truncation came meanwhile.
+func (l *Log) finishClean(p *cleanPass) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writableLocked(); err != nil {
+		return err
+	}
+	if _, gen := l.flush.snapshot(); gen != p.gen {
+		p.stats.Aborted = true
+		return nil
+	}
+	if p.end > l.cleaner.offset {
+		if err := l.setCleanerOffsetLocked(p.end); err != nil {
+			return err
+		}
+	}
+	l.cleaner.horizonMs = p.filter.minHorizonMs
+	p.stats.EndOffset = p.end
+	p.stats.Cleaned = true
+	return nil
+}

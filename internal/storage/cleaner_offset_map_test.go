@@ -1,0 +1,109 @@
+package storage
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+func TestOffsetMapPutGetGrow(t *testing.T) {
+	m := newOffsetMap(DefaultDedupeBufferBytes)
+	if got := m.get([]byte("absent")); got != -1 {
+		t.Errorf("get of an absent key = %d, want -1", got)
+	}
+	const n = 100_000 // several doublings from the initial 1024 slots
+	for i := range n {
+		if !m.put(keyOf(i%(n/2)), model.Offset(i)) {
+			t.Fatalf("put %d: map full", i)
+		}
+	}
+	if m.size != n/2 {
+		t.Errorf("size %d, want %d distinct keys", m.size, n/2)
+	}
+	for i := range n / 2 {
+		if got := m.get(keyOf(i)); got != model.Offset(i+n/2) {
+			t.Fatalf("get(%q) = %d, want the latest offset %d", keyOf(i), got, i+n/2)
+		}
+	}
+	if got := m.get([]byte{}); got != -1 {
+		t.Errorf("empty key = %d, want -1", got)
+	}
+	m.put([]byte{}, 7)
+	if got := m.get([]byte{}); got != 7 {
+		t.Errorf("empty key = %d, want 7 (an empty key is a key)", got)
+	}
+}
+
+func TestOffsetMapBudget(t *testing.T) {
+	for _, tc := range []struct {
+		budget  int64
+		maxKeys int
+	}{
+		{0, 12},                 // 16 slots at least
+		{64 * mapSlotSize, 48},  // 64 slots
+		{100 * mapSlotSize, 48}, // rounded down to a power of two
+	} {
+		m := newOffsetMap(tc.budget)
+		n := 0
+		for m.put(keyOf(n), model.Offset(n)) {
+			n++
+		}
+		if n != tc.maxKeys {
+			t.Errorf("budget %d: %d keys fit, want %d", tc.budget, n, tc.maxKeys)
+		}
+		if !m.put(keyOf(0), 99) || m.get(keyOf(0)) != 99 {
+			t.Errorf("budget %d: a full map must still update a key it holds", tc.budget)
+		}
+	}
+}
+
+func TestRequiresAndCheckKeys(t *testing.T) {
+	for _, tc := range []struct {
+		policy string
+		want   bool
+	}{{"delete", false}, {"", false}, {"compact", true}, {"compact,delete", true}, {"delete,compact", true}} {
+		cfg := DefaultConfig()
+		cfg.CleanupPolicy = tc.policy
+		if got := RequiresKeys(cfg); got != tc.want {
+			t.Errorf("RequiresKeys(%q) = %v, want %v", tc.policy, got, tc.want)
+		}
+	}
+	control := batch.NewBatchInfo(batch.CodecNone)
+	control.Control, control.Transactional, control.ProducerID, control.ProducerEpoch = true, true, 1, 0
+	marker, err := batch.NewBuilder(control).Build(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		ok   bool
+	}{
+		{"keys", buildKV(t, batch.NewBatchInfo(batch.CodecZstd), t0, []kv{{[]byte("a"), nil}, {[]byte{}, []byte("v")}}), true},
+		{"a null key", buildKV(t, batch.NewBatchInfo(batch.CodecGzip), t0, []kv{{[]byte("a"), []byte("v")}, {nil, []byte("v")}}), false},
+		{"control batch", marker, true},
+	} {
+		err := CheckKeys(tc.b)
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && !errors.Is(err, batch.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid (INVALID_RECORD)", tc.name, err)
+		}
+	}
+}
+
+func TestCleanFailsWhenOneBatchOverflowsTheMap(t *testing.T) {
+	l := newTestLog(t, compactConfig())
+	recs := make([]kv, 20)
+	for i := range recs {
+		recs[i] = kv{keyOf(i), []byte("v")}
+	}
+	appendKV(t, l, batch.CodecNone, t0, recs...)
+	rollNow(t, l)
+	if _, err := l.clean(t0, l.LogEndOffset(), 0); !errors.Is(err, errMapTooSmall) {
+		t.Errorf("clean with a 12-key map over a 20-key batch = %v, want errMapTooSmall", err)
+	}
+}

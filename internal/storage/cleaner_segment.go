@@ -1,0 +1,209 @@
+package storage
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// cleanedName is the name of a cleaned segment's file while it is written.
+func cleanedName(dir string, base model.Offset, suffix string) string {
+	return segmentName(dir, base, suffix+cleanedSuffix)
+}
+
+// groupBySize splits segs[:k] into runs that each become one cleaned
+// segment (Kafka's groupSegmentsBySize): a run's log bytes stay within
+// segment.bytes, each index's bytes within segment.index.bytes, and its
+// offsets within a relative offset of the run's base. segs goes on past k
+// (at least the active segment), so every segment's end is the next base.
+func groupBySize(segs []*segment, k int, cfg Config) [][]*segment {
+	var groups [][]*segment
+	for i := 0; i < k; {
+		j := i + 1
+		logBytes, offBytes, timeBytes := segSizes(segs[i])
+		for j < k {
+			lb, ob, tb := segSizes(segs[j])
+			lastOff := segs[j+1].base - 1
+			if logBytes+lb > cfg.SegmentBytes || offBytes+ob > int64(cfg.SegmentIndexBytes) ||
+				timeBytes+tb > int64(cfg.SegmentIndexBytes) || (lb > 0 && lastOff-segs[i].base > math.MaxInt32) {
+				break
+			}
+			logBytes, offBytes, timeBytes = logBytes+lb, offBytes+ob, timeBytes+tb
+			j++
+		}
+		groups = append(groups, segs[i:j])
+		i = j
+	}
+	return groups
+}
+
+func segSizes(s *segment) (logBytes, offBytes, timeBytes int64) {
+	return s.size.Load(), s.offIdx.entries() * offsetEntrySize, s.timeIdx.entries() * timeEntrySize
+}
+
+// activeProducers returns the last offset of the last batch of every
+// producer in segs whose last batch is younger than the producer id
+// expiration, from the batch headers.
+func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, error) {
+	type last struct {
+		off model.Offset
+		ts  int64
+	}
+	seen := map[int64]last{}
+	for _, s := range segs {
+		r := newHeaderReader(s, s.size.Load())
+		for pos := int64(0); ; {
+			b, err := r.at(pos)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				r.done()
+				return nil, err
+			}
+			// at left the header in the reader's buffer.
+			if pid := batch.Header(r.buf[pos-r.bufPos:]).ProducerID(); pid >= 0 {
+				seen[pid] = last{b.last, b.maxTs}
+			}
+			pos += b.size
+		}
+		r.done()
+	}
+	active := make(map[int64]model.Offset, len(seen))
+	for pid, v := range seen {
+		if p.nowMs-v.ts < producerIDExpirationMs {
+			active[pid] = v.off
+		}
+	}
+	return active, nil
+}
+
+// cleanAndSwap cleans one group and swaps it in. done is false when the
+// log changed under the pass (the cleaned files are then removed).
+func (p *cleanPass) cleanAndSwap(group []*segment) (done bool, err error) {
+	w, err := p.writeCleaned(group)
+	if err != nil {
+		return false, err
+	}
+	if err := p.l.cleanerHook(stepCleaned); err != nil {
+		w.release()
+		return false, err // a simulated crash leaves the files
+	}
+	swapped, err := p.l.swapCleaned(p, group, w)
+	if err != nil || !swapped {
+		return false, err
+	}
+	p.stats.SegmentsRead += len(group)
+	p.stats.SegmentsWritten++
+	return true, nil
+}
+
+// writeCleaned writes the kept batches of group into <base>.log.cleaned
+// with its indexes, all synced, and returns the new segment (its indexes
+// set up to be read under the final names once swapped in).
+func (p *cleanPass) writeCleaned(group []*segment) (*segment, error) {
+	dir, base := p.l.dir, group[0].base
+	f, err := os.OpenFile(cleanedName(dir, base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("clean segment %d: %w", base, err)
+	}
+	w := newSegment(dir, base, f, p.cfg, p.nowMs)
+	err = w.offIdx.openWritable(cleanedName(dir, base, indexSuffix), offsetEntrySize, int64(p.cfg.SegmentIndexBytes), 0)
+	if err == nil {
+		err = w.timeIdx.openWritable(cleanedName(dir, base, timeIndexSuffix), timeEntrySize, int64(p.cfg.SegmentIndexBytes), 0)
+	}
+	if err == nil {
+		err = p.copyKept(group, w)
+	}
+	if err == nil {
+		err = p.syncCleaned(group, w)
+	}
+	if err != nil {
+		discardCleaned(w)
+		return nil, fmt.Errorf("clean segment %d: %w", base, err)
+	}
+	return w, nil
+}
+
+// copyKept filters every batch of group into w.
+func (p *cleanPass) copyKept(group []*segment, w *segment) error {
+	bw := bufio.NewWriterSize(w.log, cleanerIOBufferBytes)
+	var pos int64
+	for _, s := range group {
+		p.scan.reset(s, 0, s.size.Load())
+		for {
+			b, _, err := p.scan.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if err := p.checkDone(len(b)); err != nil {
+				return err
+			}
+			p.stats.BytesRead += int64(len(b))
+			out, err := p.filter.filter(b)
+			if err != nil {
+				return fmt.Errorf("segment %d at %d: %w", s.base, p.scan.pos-int64(len(b)), err)
+			}
+			if out == nil {
+				continue
+			}
+			if _, err := bw.Write(out); err != nil {
+				return err
+			}
+			h := batch.Header(out)
+			w.indexBatch(model.Offset(h.LastOffset()), h.MaxTimestamp(), pos, int64(len(out)), p.cfg.IndexIntervalBytes)
+			pos += int64(len(out))
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	w.size.Store(pos)
+	p.stats.BytesWritten += pos
+	return nil
+}
+
+// syncCleaned finishes w as an inactive segment: final time index entry,
+// indexes trimmed and synced, the log synced and given the modification
+// time of the group's last segment (Kafka keeps it for time retention of
+// segments without timestamps). The indexes are then unmapped and set up
+// read-only under their final names.
+func (p *cleanPass) syncCleaned(group []*segment, w *segment) error {
+	last := group[len(group)-1]
+	w.next = p.r.segs[floorSegment(p.r.segs, last.base)+1].base
+	if err := w.onBecomeInactive(); err != nil {
+		return err
+	}
+	if err := p.l.fsync(w.log); err != nil {
+		return err
+	}
+	if err := w.syncIndexes(p.l.fsync); err != nil {
+		return err
+	}
+	if fi, err := last.log.Stat(); err == nil {
+		os.Chtimes(cleanedName(w.dir, w.base, logSuffix), fi.ModTime(), fi.ModTime())
+	}
+	offN, timeN := w.offIdx.entries(), w.timeIdx.entries()
+	w.offIdx.close()
+	w.timeIdx.close()
+	w.offIdx.openReadOnly(segmentName(w.dir, w.base, indexSuffix), offsetEntrySize, offN*offsetEntrySize)
+	w.timeIdx.openReadOnly(segmentName(w.dir, w.base, timeIndexSuffix), timeEntrySize, timeN*timeEntrySize)
+	return nil
+}
+
+// discardCleaned closes and removes a cleaned segment that was not
+// swapped in.
+func discardCleaned(w *segment) {
+	w.release()
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		os.Remove(cleanedName(w.dir, w.base, suf))
+	}
+}
