@@ -9,19 +9,25 @@ import (
 	"github.com/sluice-io/sluice/internal/cli/clientcmd"
 	"github.com/sluice-io/sluice/internal/cli/cluster"
 	"github.com/sluice-io/sluice/internal/cli/consume"
+	"github.com/sluice-io/sluice/internal/cli/group"
 	"github.com/sluice-io/sluice/internal/cli/produce"
+	"github.com/sluice-io/sluice/internal/cli/producer"
 	"github.com/sluice-io/sluice/internal/cli/topic"
+	"github.com/sluice-io/sluice/internal/cli/txn"
 )
 
 // addClientCommands adds the Kafka client commands (topic, produce,
-// consume, cluster).
+// consume, group, cluster).
 func addClientCommands(root *cobra.Command, g *globals) {
 	flag := root.PersistentFlags().Lookup("brokers")
 	flag.Usage += " (or env " + clientcmd.BrokersEnv + ")"
 	cfg := &clientcmd.Config{Brokers: func() []string {
 		return clientcmd.ResolveBrokers(g.brokers, flag.Changed, os.Getenv)
 	}}
-	for _, c := range []*cobra.Command{topic.New(cfg), produce.New(cfg), consume.New(cfg), cluster.New(cfg), bench.New(cfg)} {
+	for _, c := range []*cobra.Command{topic.New(cfg), produce.New(cfg), consume.New(cfg), group.New(cfg), cluster.New(cfg), bench.New(cfg),
+		txn.New(cfg),
+		producer.New(cfg),
+	} {
 		exitTwoOnUsage(c)
 		root.AddCommand(c)
 	}

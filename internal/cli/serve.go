@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +20,7 @@ func newServe() *cobra.Command {
 		file  string
 		sets  []string
 		level string
+		prof  profiles
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -42,12 +44,22 @@ key names; --set key=value overrides any key (repeatable), after the file.`,
 				return usagef("--log-level %q: use debug, info, warn or error", level)
 			}
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-			return serve(cmd.Context(), file, overrides, log)
+			stopProfiles, err := prof.start()
+			if err != nil {
+				return err
+			}
+			err = serve(cmd.Context(), file, overrides, log)
+			return errors.Join(err, stopProfiles())
 		},
 	}
 	cmd.Flags().StringVarP(&file, "config", "c", "", "Kafka server.properties file to read")
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a config key: --set key=value (repeatable)")
 	cmd.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	// Hidden, for benchmarks (bench/README.md): pprof profiles of the run.
+	cmd.Flags().StringVar(&prof.cpu, "cpuprofile", "", "write a pprof CPU profile of the whole run to FILE")
+	cmd.Flags().StringVar(&prof.mem, "memprofile", "", "write a pprof allocation profile to FILE at shutdown")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
+	_ = cmd.Flags().MarkHidden("memprofile")
 	return cmd
 }
 

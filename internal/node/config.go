@@ -11,6 +11,7 @@ import (
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
+	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
@@ -60,6 +61,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		CleanerInterval:        cleanerInterval(cfg),
 		Groups:                 group.OptionsFromConfig(cfg),
+		Txns:                   txn.OptionsFromConfig(cfg),
 		Log:                    log,
 	}, nil
 }

@@ -19,10 +19,12 @@ import (
 	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
+	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/conn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/producerid"
 	"github.com/sluice-io/sluice/internal/raft"
 	"github.com/sluice-io/sluice/internal/replica"
 )
@@ -53,7 +55,10 @@ type Options struct {
 	// Groups configures the group coordinator (NodeID and Logger are
 	// filled in by Start).
 	Groups group.Options
-	Log    *slog.Logger
+	// Txns configures the transaction coordinator (NodeID and Logger are
+	// filled in by Start).
+	Txns txn.Options
+	Log  *slog.Logger
 }
 
 // Node is a running broker+controller process.
@@ -63,6 +68,7 @@ type Node struct {
 	pub      *metadata.Publisher
 	replicas *cluster.Replicas
 	groups   *group.Coordinator
+	txns     *txn.Coordinator
 	server   *conn.Server
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -98,8 +104,15 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	gopts.NodeID, gopts.Logger = opts.NodeID, opts.Log
 	n.groups = group.New(gopts, n.pub, n.replicas, ctrl)
 	n.groups.Start() // after Reconcile: the replicas of its partitions exist
+	pids := producerid.New(func(ctx context.Context, count int) (int64, error) {
+		return ctrl.AllocateProducerIDs(ctx, opts.NodeID, count)
+	}, producerid.BlockSize)
+	topts := opts.Txns
+	topts.NodeID, topts.Logger = opts.NodeID, opts.Log
+	n.txns = txn.New(topts, txn.Deps{Metadata: n.pub, Replicas: n.replicas, Topics: ctrl, ProducerIDs: pids, Groups: n.groups})
+	n.txns.Start()
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
-		Replicas: n.replicas, Groups: n.groups, Log: opts.Log, Now: time.Now}
+		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
 		MaxRequestBytes: opts.MaxRequestBytes}, b, opts.Log)
 	if err != nil {
@@ -191,6 +204,9 @@ func (n *Node) Close() error {
 		n.server.Close()
 	}
 	n.wg.Wait()
+	if n.txns != nil {
+		n.txns.Close() // before the groups and logs its markers write to
+	}
 	if n.groups != nil {
 		n.groups.Close() // before the logs its shards write to
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
+	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/replica"
 )
@@ -32,6 +33,7 @@ func TestOptions(dir string) Options {
 		RetentionCheckInterval: 5 * time.Minute,
 		CleanerInterval:        15 * time.Second,
 		Groups:                 testGroupOptions(),
+		Txns:                   testTxnOptions(),
 	}
 }
 
@@ -42,5 +44,14 @@ func testGroupOptions() group.Options {
 	o.OffsetsTopicPartitions = 5
 	o.InitialRebalanceDelay = 0
 	o.MinSessionTimeout = 100 * time.Millisecond
+	return o
+}
+
+// testTxnOptions are Kafka's transaction defaults made fast for tests: a
+// small __transaction_state and a timed-out transaction check every 100ms.
+func testTxnOptions() txn.Options {
+	o := txn.DefaultOptions()
+	o.TopicPartitions = 5
+	o.AbortTimedOutInterval = 100 * time.Millisecond
 	return o
 }

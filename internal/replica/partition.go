@@ -42,6 +42,10 @@ var (
 	// ErrInvalidTxnState: a non-transactional batch from a producer with an
 	// open transaction. Kafka: INVALID_TXN_STATE.
 	ErrInvalidTxnState = errors.New("invalid transaction state")
+	// ErrTransactionCoordinatorFenced: a transaction marker from an older
+	// coordinator epoch than the last one seen. Kafka:
+	// TRANSACTION_COORDINATOR_FENCED.
+	ErrTransactionCoordinatorFenced = errors.New("transaction coordinator fenced")
 )
 
 // Config is what a partition reads from its topic's config.
@@ -70,6 +74,7 @@ type Partition struct {
 	leaderEpoch atomic.Int32
 
 	prod producers // idempotent producer state (partition_producers.go)
+	txn  txnState  // transactions: last stable offset, KIP-890 guards (partition_txn.go)
 
 	watching atomic.Int32 // len(watchers), read without the lock on append
 	mu       sync.Mutex
@@ -117,6 +122,12 @@ func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
 // offsets assigned in place. It returns the base offset and, for
 // LogAppendTime topics, the broker timestamp (else -1).
 func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
+	return p.appendGuarded(b, nowMs, 0)
+}
+
+// appendGuarded is Append with the guard of a verified transactional
+// batch (AppendVerified), 0 for none.
+func (p *Partition) appendGuarded(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
 	cfg := p.cfg.Load()
 	if len(b) > int(cfg.MaxMessageBytes) {
 		return 0, -1, fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)
@@ -153,7 +164,7 @@ func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
 	if h.ProducerID() >= 0 {
 		// Idempotent or transactional: sequence checks and de-duplication,
 		// atomic with the append (partition_producers.go).
-		base, ts, err := p.appendIdempotent(b, appendTime, nowMs)
+		base, ts, err := p.appendIdempotent(b, appendTime, nowMs, guard)
 		if err == nil {
 			p.wake()
 		}

@@ -83,6 +83,9 @@ func (p *Partition) producersLocked(nowMs int64) (*producerState, error) {
 		from = off
 	}
 	err = p.log.ScanBatchHeaders(from, func(h batch.Header) error {
+		if h.IsControl() && h.ProducerID() >= 0 {
+			return p.replayMarker(st, h) // partition_txn.go
+		}
 		replayBatch(st, h)
 		return nil
 	})
@@ -90,6 +93,7 @@ func (p *Partition) producersLocked(nowMs int64) (*producerState, error) {
 		return nil, fmt.Errorf("load producer state of %s: %w", p.TP, err)
 	}
 	p.prod.state = st
+	p.publishUnstableLocked(st)
 	return st, nil
 }
 
@@ -122,7 +126,7 @@ func batchProducerInfo(h batch.Header) producerBatchInfo {
 // producer's last 5 batches returns the original base offset and
 // timestamp without appending (Kafka answers a duplicate with the stored
 // batch's offsets and its timestamp as log_append_time).
-func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64) (model.Offset, int64, error) {
+func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
 	h := batch.Header(b)
 	info := batchProducerInfo(h)
 	p.prod.mu.Lock()
@@ -138,10 +142,14 @@ func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64) (model.O
 	if isDup {
 		return dup.firstOffset, dup.timestamp, nil
 	}
+	if err := p.checkTxnGuardLocked(st, info, guard); err != nil { // KIP-890 (partition_txn.go)
+		return 0, -1, err
+	}
 	base, err := p.log.Append(b, p.LeaderEpoch())
 	if base >= 0 {
 		// Also after a failed flush.messages fsync: the batch is in the log.
 		st.update(info, base, base+model.Offset(h.LastOffsetDelta()), h.MaxTimestamp())
+		p.publishUnstableLocked(st)
 	}
 	p.snapshotIfRolledLocked()
 	if err != nil {

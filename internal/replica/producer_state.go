@@ -111,10 +111,13 @@ func (e *producerEntry) setEpoch(epoch model.ProducerEpoch) {
 // for concurrent use.
 type producerState struct {
 	producers map[model.ProducerID]*producerEntry
+	// open maps the producers with an open transaction to its first
+	// offset (the last stable offset's input, partition_txn.go).
+	open map[model.ProducerID]model.Offset
 }
 
 func newProducerState() *producerState {
-	return &producerState{producers: map[model.ProducerID]*producerEntry{}}
+	return &producerState{producers: map[model.ProducerID]*producerEntry{}, open: map[model.ProducerID]model.Offset{}}
 }
 
 // producerBatchInfo is what the checks read from a batch header.
@@ -189,6 +192,7 @@ func (s *producerState) update(b producerBatchInfo, first, last model.Offset, ti
 	e.add(b.epoch, producerBatch{firstSeq: b.firstSeq, lastSeq: b.lastSeq, firstOffset: first, lastOffset: last, timestamp: timestamp})
 	if b.transactional && e.currentTxnFirstOffset < 0 {
 		e.currentTxnFirstOffset = first
+		s.open[b.pid] = first
 	}
 }
 
@@ -203,6 +207,7 @@ func (s *producerState) endTxn(pid model.ProducerID, epoch model.ProducerEpoch, 
 	}
 	e.setEpoch(epoch)
 	e.currentTxnFirstOffset = -1
+	delete(s.open, pid)
 	e.lastTimestamp = timestamp
 }
 
@@ -254,5 +259,8 @@ func (s *producerState) restore(entries []storage.ProducerSnapshotEntry, nowMs, 
 		}
 		e.lastTimestamp = se.LastTimestamp
 		s.producers[se.ProducerID] = e
+		if se.CurrentTxnFirstOffset >= 0 {
+			s.open[se.ProducerID] = se.CurrentTxnFirstOffset
+		}
 	}
 }

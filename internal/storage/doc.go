@@ -9,6 +9,7 @@
 //	00000000000000000000.log        batches, base offsets from 0, as received
 //	00000000000000000000.index      offset index: relative offset -> position
 //	00000000000000000000.timeindex  time index: timestamp -> relative offset
+//	00000000000000000000.txnindex   aborted transactions whose marker is in the segment (txn-index.md)
 //	00000000000000000000.snapshot   producer state as of that offset (producer-snapshot.md)
 //	partition.metadata              topic id (Kafka's format, KIP-516)
 //	leader-epoch-checkpoint         epoch -> start offset (Kafka's format)
@@ -25,6 +26,7 @@
 // partition_metadata.go, producer_snapshot.go, snapshot_hooks.go and
 // log_headers.go (producer state snapshots and the header scan that
 // rebuilds the state after them; the state itself is internal/replica's),
+// txn_index.go (the per-segment aborted-transaction index),
 // cleaner*.go (compaction: cleaner.go has the map of its files).
 //
 // # Lifecycle

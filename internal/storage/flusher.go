@@ -136,7 +136,8 @@ func (l *Log) runRound() error {
 
 // syncRound is one group commit: it fdatasyncs every segment that may hold
 // bytes written since the durable offset, the indexes of segments rolled
-// since the last round, and the directory when files came or went. It
+// since the last round, a leader epoch checkpoint replaced by an append,
+// and the directory when files came or went. It
 // returns the log end offset it covered.
 func (l *Log) syncRound() (model.Offset, uint64, error) {
 	l.mu.Lock()
@@ -165,15 +166,15 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 		}
 	}
 	l.needIndexSync = nil
-	dirDirty := l.dirDirty
-	l.dirDirty = false
+	dirDirty, epochsDirty := l.dirDirty, l.epochsDirty
+	l.dirDirty, l.epochsDirty = false, false
 	l.unflushed = 0
 	l.mu.Unlock()
 
 	if l.onSync != nil {
 		l.onSync()
 	}
-	err := l.syncFiles(logs, idx, dirDirty)
+	err := l.syncFiles(logs, idx, epochsDirty, dirDirty)
 	for _, s := range logs {
 		s.release()
 	}
@@ -189,7 +190,7 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	return target, gen, nil
 }
 
-func (l *Log) syncFiles(logs, idx []*segment, dirDirty bool) error {
+func (l *Log) syncFiles(logs, idx []*segment, epochsDirty, dirDirty bool) error {
 	for _, s := range logs {
 		if err := l.fsync(s.log); err != nil {
 			return fmt.Errorf("sync segment %d: %w", s.base, err)
@@ -197,6 +198,11 @@ func (l *Log) syncFiles(logs, idx []*segment, dirDirty bool) error {
 	}
 	for _, s := range idx {
 		if err := s.syncIndexes(l.fsync); err != nil {
+			return err
+		}
+	}
+	if epochsDirty {
+		if err := l.syncEpochCheckpoint(); err != nil {
 			return err
 		}
 	}

@@ -56,6 +56,7 @@ type Log struct {
 	flushTimer     *time.Timer // valid when flushArmed
 	needIndexSync  []*segment  // rolled segments whose indexes are not yet synced
 	dirDirty       bool        // files were created, renamed or removed
+	epochsDirty    bool        // leader-epoch-checkpoint replaced without fsync (leader_epoch_lazy.go)
 	pendingDeletes map[*segment]*time.Timer
 	cleaner        cleanerState // compaction bookkeeping (cleaner_checkpoint.go)
 

@@ -108,13 +108,14 @@ func (l *Log) AppendAsFollower(batches []byte) error {
 	return l.appendLocked(batches, info)
 }
 
-// maybeAssignEpochLocked records a new leader epoch carried by a batch.
+// maybeAssignEpochLocked records a new leader epoch carried by a batch;
+// the next sync round makes the checkpoint durable (leader_epoch_lazy.go).
 func (l *Log) maybeAssignEpochLocked(epoch model.LeaderEpoch, start model.Offset) error {
 	if epoch < 0 || epoch <= l.epochs.latestEpoch() {
 		return nil
 	}
 	l.epochs.assign(epoch, start)
-	if err := l.epochs.persist(); err != nil {
+	if err := l.persistEpochsLazilyLocked(); err != nil {
 		l.failLocked(err)
 		return fmt.Errorf("%w: %w", ErrLogFailed, err)
 	}

@@ -80,7 +80,11 @@ func (x *mmapIndex) openWritable(path string, entrySize, maxBytes, entries int64
 	}
 	x.maxEntries = size / entrySize
 	x.n.Store(entries)
-	x.m.Store(&mapping{b: b})
+	m := &mapping{b: b}
+	x.m.Store(m)
+	if int64(len(b)) > entries*entrySize {
+		schedulePrefault(x, m, entries*entrySize)
+	}
 	return nil
 }
 

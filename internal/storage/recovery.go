@@ -148,7 +148,7 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 		if truncated && !isLast {
 			// A torn batch in the middle: everything after it is suspect.
 			for _, b := range bases[i+1:] {
-				for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+				for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 					os.Remove(segmentName(l.dir, b, suf))
 				}
 			}
@@ -194,6 +194,10 @@ func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool) (*segm
 	}
 	truncated, err := l.recoverSegment(s)
 	if err != nil {
+		s.release()
+		return nil, false, err
+	}
+	if err := s.truncateTxnIndex(s.next); err != nil { // entries of a cut tail
 		s.release()
 		return nil, false, err
 	}

@@ -42,6 +42,7 @@ type segment struct {
 	log     *os.File     // immutable; closed when refs reaches zero
 	offIdx  offsetIndex
 	timeIdx timeIndex
+	txnIdx  txnIndex // aborted transactions, loaded on first use (txn_index.go)
 
 	size  atomic.Int64 // bytes of whole batches, visible to readers
 	maxTs atomic.Int64 // largest batch MaxTimestamp, -1 when none
@@ -76,6 +77,7 @@ func createSegment(dir string, base model.Offset, cfg Config, nowMs int64) (*seg
 	if err != nil {
 		return nil, fmt.Errorf("create segment %d: %w", base, err)
 	}
+	os.Remove(segmentName(dir, base, txnIndexSuffix)) // a stale one describes an old log
 	s := newSegment(dir, base, f, cfg, nowMs)
 	if cfg.Preallocate {
 		// KEEP_SIZE reserves blocks without moving the end of file, so the
@@ -169,6 +171,9 @@ func (s *segment) syncIndexes(fsync func(*os.File) error) error {
 	if err := s.offIdx.sync(fsync); err != nil {
 		return err
 	}
+	if err := s.txnIdx.sync(fsync); err != nil {
+		return err
+	}
 	return s.timeIdx.sync(fsync)
 }
 
@@ -195,13 +200,14 @@ func (s *segment) release() {
 func (s *segment) closeFiles() {
 	s.offIdx.close()
 	s.timeIdx.close()
+	s.txnIdx.close()
 	s.log.Close()
 }
 
 // renameDeleted renames the segment's files to *.deleted (Kafka's first
 // step of an asynchronous delete); open descriptors keep working.
 func (s *segment) renameDeleted() error {
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		p := segmentName(s.dir, s.base, suf)
 		if err := os.Rename(p, p+deletedSuffix); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("delete segment %d: %w", s.base, err)
@@ -212,7 +218,7 @@ func (s *segment) renameDeleted() error {
 
 // removeDeleted removes the *.deleted files of the segment.
 func (s *segment) removeDeleted() {
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		os.Remove(segmentName(s.dir, s.base, suf) + deletedSuffix)
 	}
 }

@@ -66,6 +66,9 @@ func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
 	}
 	s.offIdx.truncateTo(off)
 	s.timeIdx.truncateTo(off)
+	if err := s.truncateTxnIndex(off); err != nil {
+		return err
+	}
 	s.bytesSinceIndex = 0
 	if b.pos == 0 {
 		s.createdMs = l.nowMs()

@@ -108,7 +108,11 @@ func TestDescribeAndList(t *testing.T) {
 
 	list := func(states []State, types []string) []string {
 		var out []kmsg.ListGroupsResponseGroup
-		h.run(func(s *shard, _ *runtime.Writer) { out = s.list(states, types, nil) })
+		var stateNames []string
+		for _, st := range states {
+			stateNames = append(stateNames, st.String())
+		}
+		h.run(func(s *shard, _ *runtime.Writer) { out = s.list(states, stateNames, types, nil) })
 		var names []string
 		for _, g := range out {
 			names = append(names, g.Group+":"+g.GroupState)

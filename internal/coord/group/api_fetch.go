@@ -10,8 +10,9 @@ import (
 
 // OffsetFetch handles an OffsetFetch: one group for v0-7, any number
 // from v8 (KIP-709); null topics ask for every committed offset (v2+);
-// v10 names topics by id. require_stable (v7+, KIP-447) is accepted:
-// without transactions no offset is ever pending.
+// v10 names topics by id. require_stable (v7+, KIP-447): a partition
+// with a pending transactional offset commit answers
+// UNSTABLE_OFFSET_COMMIT (txn_offsets.go).
 func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) func() *kmsg.OffsetFetchResponse {
 	r := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version < 8 {
@@ -29,9 +30,13 @@ func (c *Coordinator) OffsetFetch(req *kmsg.OffsetFetchRequest) func() *kmsg.Off
 		if rg.Topics != nil {
 			topics, unknown = fetchTopicsByGroup(im, req.Version, rg.Topics)
 		}
-		wait := c.fetchGroup(rg.Group, topics)
+		check := c.consumerFetchCheck(req.Version, rg) // member epoch (consumer_offsets.go)
+		wait := c.fetchGroup(rg.Group, topics, req.RequireStable)
 		waits[i] = func() {
 			offsets, code := wait()
+			if cc := check(); code == 0 {
+				code = cc
+			}
 			g.ErrorCode = code
 			if code == 0 {
 				g.Topics = append(groupTopics(im, req.Version, offsets), unknown...)
@@ -56,7 +61,7 @@ func (c *Coordinator) fetchSingle(req *kmsg.OffsetFetchRequest, r *kmsg.OffsetFe
 			topics = append(topics, fetchTopic{topic: t.Topic, partitions: t.Partitions})
 		}
 	}
-	wait := c.fetchGroup(req.Group, topics)
+	wait := c.fetchGroup(req.Group, topics, req.Version >= 7 && req.RequireStable)
 	return func() *kmsg.OffsetFetchResponse {
 		offsets, code := wait()
 		if code != 0 {
@@ -75,6 +80,9 @@ func (c *Coordinator) fetchSingle(req *kmsg.OffsetFetchRequest, r *kmsg.OffsetFe
 			}
 			p := kmsg.NewOffsetFetchResponseTopicPartition()
 			p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, p.ErrorCode = o.partition, o.offset, o.epoch, &o.metadata, code
+			if code == 0 {
+				p.ErrorCode = o.code
+			}
 			last.Partitions = append(last.Partitions, p)
 		}
 		return r
@@ -83,9 +91,14 @@ func (c *Coordinator) fetchSingle(req *kmsg.OffsetFetchRequest, r *kmsg.OffsetFe
 
 // fetchGroup reads a group's offsets on its shard now; the wait returns
 // them once everything written before is durable.
-func (c *Coordinator) fetchGroup(groupID string, topics []fetchTopic) func() ([]fetchedOffset, int16) {
+func (c *Coordinator) fetchGroup(groupID string, topics []fetchTopic, requireStable bool) func() ([]fetchedOffset, int16) {
 	var out []fetchedOffset
-	wait := c.submit(groupID, func(s *shard, _ *runtime.Writer) { out = s.fetch(groupID, topics) })
+	wait := c.submit(groupID, func(s *shard, _ *runtime.Writer) {
+		out = s.fetch(groupID, topics)
+		if requireStable {
+			s.markUnstable(groupID, out)
+		}
+	})
 	return func() ([]fetchedOffset, int16) {
 		code := wait()
 		return out, code
@@ -140,7 +153,7 @@ func groupTopics(im *metadata.Image, version int16, offsets []fetchedOffset) []k
 		}
 		p := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 		meta := o.metadata
-		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = o.partition, o.offset, o.epoch, &meta
+		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, p.ErrorCode = o.partition, o.offset, o.epoch, &meta, o.code
 		last.Partitions = append(last.Partitions, p)
 	}
 	return out

@@ -20,7 +20,9 @@ type commitPartition struct {
 // than offset.metadata.max.bytes is refused per partition, and the rest
 // is written as one batch.
 func (s *shard) commit(w *runtime.Writer, req *kmsg.OffsetCommitRequest, parts []commitPartition) {
-	if code := s.validateCommit(w, req); code != 0 {
+	if g := s.groups[req.Group]; g != nil && g.consumer != nil {
+		parts = s.validateConsumerCommit(g, req, parts) // member epochs (consumer_offsets.go)
+	} else if code := s.validateCommit(w, req); code != 0 {
 		for _, p := range parts {
 			p.resp.ErrorCode = code
 		}

@@ -64,6 +64,7 @@ type slot struct {
 func New(opts Options, pub *metadata.Publisher, replicas Replicas, topics TopicCreator) *Coordinator {
 	opts.normalize()
 	c := &Coordinator{opts: opts, pub: pub, replicas: replicas, topics: topics, slots: map[int32]*slot{}}
+	c.opts.metadataImage = c.image // consumer groups read topics (consumer_subscription.go)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }

@@ -13,6 +13,8 @@ func (s *shard) deleteGroup(w *runtime.Writer, id string) int16 {
 	switch {
 	case g == nil || g.state == Dead:
 		return codeGroupIDNotFound
+	case g.consumer != nil:
+		return s.deleteConsumerGroup(w, g) // consumer_offsets.go
 	case g.state != Empty:
 		return codeNonEmptyGroup
 	}
@@ -47,6 +49,9 @@ func (s *shard) offsetDelete(w *runtime.Writer, req *kmsg.OffsetDeleteRequest, r
 		rt := kmsg.NewOffsetDeleteResponseTopic()
 		rt.Topic = t.Topic
 		subscribed := g.state != Empty && g.isSubscribed(t.Topic)
+		if g.consumer != nil {
+			subscribed = g.consumer.isSubscribed(t.Topic) // consumer_group.go
+		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			rp.Partition = p.Partition

@@ -25,6 +25,9 @@ func (s *shard) describe(id string, version int16, withOps bool) kmsg.DescribeGr
 	d.Group = id
 	d.AuthorizedOperations = authorizedOpsNotRequested
 	g := s.groups[id]
+	if g != nil && g.consumer != nil {
+		return describeAsClassic(id, version) // consumer_describe.go
+	}
 	if g == nil || g.state == Dead {
 		d.State = Dead.String()
 		if version >= 6 {
@@ -61,13 +64,17 @@ func (s *shard) describe(id string, version int16, withOps bool) kmsg.DescribeGr
 }
 
 // list appends the shard's groups that pass the ListGroups filters
-// (v4 states, v5 types; empty filters pass everything).
-func (s *shard) list(states []State, types []string, out []kmsg.ListGroupsResponseGroup) []kmsg.ListGroupsResponseGroup {
-	if len(types) > 0 && !slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, groupType) }) {
-		return out
-	}
+// (v4 states, v5 types; empty filters pass everything); stateNames are
+// the states asked for, by name, as consumer groups have states of their
+// own.
+func (s *shard) list(states []State, stateNames, types []string, out []kmsg.ListGroupsResponseGroup) []kmsg.ListGroupsResponseGroup {
+	classic := len(types) == 0 || slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, groupType) })
 	for _, g := range s.groups {
-		if g.state == Dead || (len(states) > 0 && !slices.Contains(states, g.state)) {
+		if g.consumer != nil {
+			out = listConsumer(g, stateNames, types, out) // consumer_describe.go
+			continue
+		}
+		if !classic || g.state == Dead || (len(states) > 0 && !slices.Contains(states, g.state)) {
 			continue
 		}
 		l := kmsg.NewListGroupsResponseGroup()

@@ -1,5 +1,6 @@
 // Package group is the group coordinator for the classic group protocol
-// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and committed offsets
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), the consumer group
+// protocol (KIP-848, ConsumerGroupHeartbeat) and committed offsets
 // (OffsetCommit, OffsetFetch, OffsetDelete), with Kafka's semantics, so
 // that every Kafka client's group consumer works unchanged.
 //
@@ -41,6 +42,16 @@
 // offsets.retention.minutes expire (KIP-211), as do those of topics a
 // stable consumer group no longer reads (KIP-496), and an empty group
 // left without offsets is deleted.
+//
+// # Consumer groups (KIP-848)
+//
+// ConsumerGroupHeartbeat and ConsumerGroupDescribe serve the consumer
+// rebalance protocol of Kafka 4: server-side assignors (uniform, range),
+// member epochs and incremental reconciliation without stop-the-world
+// rebalances, records in Kafka's consumer group formats. A group is
+// either classic or consumer; empty groups convert on the other
+// protocol's first request. Semantics and what is not supported:
+// consumer_group.go.
 //
 // The error codes of the group protocol are its own outcomes, so the
 // state machine speaks kerr codes directly (codes.go); runtime failures

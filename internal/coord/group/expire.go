@@ -24,6 +24,10 @@ func (s *shard) cleanup(w *runtime.Writer) {
 	now := w.Now().UnixMilli()
 	retention := s.opts.OffsetsRetention.Milliseconds()
 	for id, g := range s.groups {
+		if g.consumer != nil {
+			s.cleanupConsumerGroup(w, g, now, retention) // consumer_offsets.go
+			continue
+		}
 		left := 0
 		base, ok := expirationBase(g)
 		for topic, parts := range g.offsets {

@@ -12,6 +12,7 @@ type fetchedOffset struct {
 	offset    int64
 	epoch     int32
 	metadata  string
+	code      int16 // UNSTABLE_OFFSET_COMMIT under require_stable (txn_offsets.go)
 }
 
 // fetch reads a group's committed offsets: of the partitions asked for

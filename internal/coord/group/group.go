@@ -34,6 +34,10 @@ type group struct {
 	subscribed   map[string]bool     // topics of consumer-protocol members; nil unknown
 
 	offsets map[string]map[int32]*offset // topic -> partition -> committed
+
+	// consumer is set when the group is a KIP-848 consumer group
+	// (consumer_group.go); the classic fields above are then unused.
+	consumer *consumerGroup
 }
 
 // member is one member of a classic group.
@@ -67,6 +71,9 @@ type offset struct {
 	metadata    string
 	commitMs    int64
 	expireMs    int64 // -1: none (only v1 commits and v2-v4 retention set it)
+	// recordOffset is the log offset of the commit record: of a plain
+	// and a transactional commit, the later record wins (txn_offsets.go).
+	recordOffset int64
 }
 
 func newGroup(id string, nowMs int64) *group {

@@ -19,6 +19,10 @@ type client struct {
 // join handles a JoinGroup (already checked: group id, session timeout).
 // The answer goes to respond, now or when the rebalance completes.
 func (s *shard) join(w *runtime.Writer, req *kmsg.JoinGroupRequest, cl client, respond joinResponder) {
+	if !s.joinConsumerGroup(w, req.Group) { // consumer_convert.go
+		s.replyJoin(w, respond, joinErrorResponse(req.Version, req.MemberID, codeInconsistentProtocol))
+		return
+	}
 	g := s.groups[req.Group]
 	isNew := g == nil
 	if isNew {

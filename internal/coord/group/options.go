@@ -3,10 +3,12 @@ package group
 import (
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/coord/runtime"
+	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 )
 
@@ -44,6 +46,21 @@ type Options struct {
 	// NewMemberJoinTimeout bounds how long a new member's JoinGroup may
 	// stay parked (Kafka's fixed 5 minutes).
 	NewMemberJoinTimeout time.Duration
+	// Consumer groups (KIP-848, consumer_group.go):
+	// ConsumerHeartbeatInterval is group.consumer.heartbeat.interval.ms,
+	// ConsumerSessionTimeout group.consumer.session.timeout.ms,
+	// ConsumerMaxGroupSize group.consumer.max.size, ConsumerAssignors
+	// group.consumer.assignors (the first is the default), and
+	// DisableConsumerProtocol is "consumer" missing from
+	// group.coordinator.rebalance.protocols.
+	ConsumerHeartbeatInterval time.Duration
+	ConsumerSessionTimeout    time.Duration
+	ConsumerMaxGroupSize      int
+	ConsumerAssignors         []string
+	DisableConsumerProtocol   bool
+	// metadataImage reads the current metadata (set by New): consumer
+	// groups resolve subscriptions against it.
+	metadataImage func() *metadata.Image
 	// Clock drives timers; nil is the wall clock.
 	Clock  runtime.Clock
 	Logger *slog.Logger
@@ -64,6 +81,10 @@ func DefaultOptions() Options {
 		OffsetsRetention:              7 * 24 * time.Hour,
 		OffsetsRetentionCheckInterval: 10 * time.Minute,
 		NewMemberJoinTimeout:          5 * time.Minute,
+		ConsumerHeartbeatInterval:     5 * time.Second,
+		ConsumerSessionTimeout:        45 * time.Second,
+		ConsumerMaxGroupSize:          math.MaxInt32,
+		ConsumerAssignors:             []string{"uniform", "range"},
 	}
 }
 
@@ -81,6 +102,11 @@ func OptionsFromConfig(cfg *config.Broker) Options {
 	o.OffsetMetadataMaxBytes = int(cfg.OffsetMetadataMaxBytes)
 	o.OffsetsRetention = time.Duration(cfg.OffsetsRetentionMs) * time.Millisecond
 	o.OffsetsRetentionCheckInterval = time.Duration(cfg.OffsetsRetentionCheckIntervalMs) * time.Millisecond
+	o.ConsumerHeartbeatInterval = time.Duration(cfg.Int("group.consumer.heartbeat.interval.ms")) * time.Millisecond
+	o.ConsumerSessionTimeout = time.Duration(cfg.Int("group.consumer.session.timeout.ms")) * time.Millisecond
+	o.ConsumerMaxGroupSize = int(cfg.Int("group.consumer.max.size"))
+	o.ConsumerAssignors = cfg.List("group.consumer.assignors")
+	o.DisableConsumerProtocol = !slices.Contains(cfg.GroupRebalanceProtocols, "consumer")
 	return o
 }
 
@@ -117,4 +143,5 @@ func (o *Options) normalize() {
 	if o.MaxGroupSize <= 0 {
 		o.MaxGroupSize = math.MaxInt32
 	}
+	o.normalizeConsumer(d) // consumer_options.go
 }

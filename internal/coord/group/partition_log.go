@@ -15,10 +15,10 @@ type partitionLog struct {
 	clock runtime.Clock
 }
 
-// Append appends a batch the coordinator built, as a produce would.
+// Append appends a batch the coordinator built.
 func (l partitionLog) Append(b []byte) (model.Offset, error) {
-	base, _, err := l.Partition.Append(b, l.clock.Now().UnixMilli())
-	return base, err
+	// As a coordinator: transactional batches and markers (txn_offsets.go).
+	return l.Partition.AppendCoordinator(b, l.clock.Now().UnixMilli())
 }
 
 // ReadBatches copies whole batches from the log into dst.

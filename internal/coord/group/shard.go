@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/batch"
 	"github.com/sluice-io/sluice/internal/coord/runtime"
+	"github.com/sluice-io/sluice/internal/model"
 )
 
 // shard is the state of one __consumer_offsets partition: its groups and
@@ -17,6 +18,9 @@ type shard struct {
 	opts      *Options
 	partition int32
 	groups    map[string]*group
+	// Transactional offset commits (txn_offsets.go).
+	pendingTxns  map[model.ProducerID]pendingTxn
+	txnProducers map[model.ProducerID]txnProducer
 }
 
 func newShard(opts *Options, partition int32) *shard {
@@ -24,7 +28,8 @@ func newShard(opts *Options, partition int32) *shard {
 }
 
 // Replay applies one __consumer_offsets record (Kafka's format, see
-// records.go). Records of other group types are skipped.
+// records.go and consumer_records.go). Records of other group types are
+// skipped.
 func (s *shard) Replay(h batch.Header, rec *batch.Record) error {
 	v, err := keyVersion(rec.Key)
 	if err != nil {
@@ -35,6 +40,9 @@ func (s *shard) Replay(h batch.Header, rec *batch.Record) error {
 		var k kmsg.OffsetCommitKey
 		if err := k.ReadFrom(rec.Key); err != nil {
 			return fmt.Errorf("offset commit key: %w", err)
+		}
+		if len(h) >= batch.HeaderSize && h.IsTransactional() && h.ProducerID() >= 0 {
+			return s.replayTxnOffset(h, k, rec) // pending until its marker (txn_offsets.go)
 		}
 		return s.replayOffset(k, rec)
 	case 2:
@@ -51,6 +59,8 @@ func (s *shard) Replay(h batch.Header, rec *batch.Record) error {
 			return fmt.Errorf("group metadata value of %q: %w", k.Group, err)
 		}
 		s.replayGroup(k.Group, &val, rec.Timestamp)
+	case cgMetadataKey, cgPartitionMetadataKey, cgMemberKey, cgTargetMetadataKey, cgTargetMemberKey, cgCurrentKey:
+		return s.replayConsumer(rec.Key, rec.Value, rec.Timestamp) // KIP-848 (consumer_replay.go)
 	}
 	return nil
 }
@@ -71,6 +81,7 @@ func (s *shard) replayOffset(k kmsg.OffsetCommitKey, rec *batch.Record) error {
 	if err != nil {
 		return fmt.Errorf("group %q %s-%d: %w", k.Group, k.Topic, k.Partition, err)
 	}
+	o.recordOffset = rec.Offset
 	g := s.groups[k.Group]
 	if g == nil {
 		// A simple consumer's group exists through its offsets alone.
@@ -143,6 +154,7 @@ func (s *shard) Loaded(w *runtime.Writer) {
 			s.scheduleHeartbeat(w, g, m, m.sessionTimeoutMs)
 		}
 	}
+	s.consumerLoaded(w) // consumer_timers.go
 	s.scheduleCleanup(w)
 }
 

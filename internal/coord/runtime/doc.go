@@ -4,8 +4,8 @@
 // of Kafka's CoordinatorRuntime (KIP-848).
 //
 // Lifecycle: Load replays the partition from its log start offset to its
-// log end offset into the Machine (Replay per record; control batches are
-// skipped), then runs Machine.Loaded as the first operation, where the
+// log end offset into the Machine (Replay per record; transaction markers
+// go to a MarkerReplayer, txn.go), then runs Machine.Loaded as the first operation, where the
 // machine arms its timers. From then on every change is an operation,
 // Shard.Run(op) or, in two steps, Shard.Submit(op) then its wait: the op
 // computes on the in-memory state and writes records through its Writer;

@@ -107,7 +107,11 @@ func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine) (m
 		if n < batch.HeaderSize || n > len(buf) {
 			break // a partial batch at the end of the read
 		}
-		if model.Offset(h.NextOffset()) > next && !h.IsControl() {
+		if model.Offset(h.NextOffset()) > next && h.IsControl() {
+			if err := replayControl(r, buf[:n], m); err != nil { // txn.go
+				return next, fmt.Errorf("replay marker at offset %d: %w", h.BaseOffset(), err)
+			}
+		} else if model.Offset(h.NextOffset()) > next {
 			err := r.Records(buf[:n], func(rec *batch.Record) error {
 				if model.Offset(rec.Offset) < from {
 					return nil

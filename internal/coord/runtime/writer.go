@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
 )
 
 // Writer is what one operation sees of the runtime: the time, records to
@@ -15,6 +16,12 @@ type Writer struct {
 	now  time.Time
 	recs []pending
 	then []func(error)
+
+	// A transactional op (txn.go).
+	txn    bool
+	pid    model.ProducerID
+	epoch  model.ProducerEpoch
+	marker *marker
 }
 
 type pending struct {
@@ -49,9 +56,9 @@ func (w *Writer) Then(f func(err error)) { w.then = append(w.then, f) }
 // that ask for it.
 func (s *Shard) appendLocked(w *Writer) error {
 	if len(w.recs) == 0 {
-		return nil
+		return s.appendMarkerLocked(w)
 	}
-	s.builder.Reset(batch.NewBatchInfo(batch.CodecNone))
+	s.builder.Reset(w.batchInfo())
 	ts := w.now.UnixMilli()
 	for i := range w.recs {
 		p := &w.recs[i]
@@ -70,7 +77,7 @@ func (s *Shard) appendLocked(w *Writer) error {
 	}
 	batch.SetBaseOffset(b, int64(base))
 	i := 0
-	return batch.Records(b, func(rec *batch.Record) error {
+	err = batch.Records(b, func(rec *batch.Record) error {
 		replay := w.recs[i].replay
 		i++
 		if !replay {
@@ -78,4 +85,8 @@ func (s *Shard) appendLocked(w *Writer) error {
 		}
 		return s.m.Replay(batch.Header(b), rec)
 	})
+	if err != nil {
+		return err
+	}
+	return s.appendMarkerLocked(w)
 }

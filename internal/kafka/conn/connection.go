@@ -14,10 +14,40 @@ import (
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 )
 
+// Buffer sizes of a connection. The reader's buffer only gathers small
+// requests (a large frame is read straight into its own buffer); the
+// writer gathers ready replies up to writeBatchBytes per write and keeps
+// at most maxKeptWriteBuffer between writes, so an idle connection holds
+// little memory.
+const (
+	readBufferSize     = 16 << 10
+	writeBatchBytes    = 64 << 10
+	maxKeptWriteBuffer = 256 << 10
+)
+
+// flexibleHeader reports whether a request uses header v2, from a table
+// built once (handler.Flexible builds a request value per call).
+func flexibleHeader(key, version int16) bool {
+	if key < 0 || int(key) >= len(flexibleTable) || version < 0 || int(version) >= len(flexibleTable[key]) {
+		return handler.Flexible(key, version)
+	}
+	return flexibleTable[key][version]
+}
+
+var flexibleTable = func() (t [128][32]bool) {
+	for k := range t {
+		for v := range t[k] {
+			t[k][v] = handler.Flexible(int16(k), int16(v))
+		}
+	}
+	return t
+}()
+
 // pending is a reply waiting its turn on the connection.
 type pending struct {
 	correlationID int32
 	reply         *handler.Reply
+	frame         *frame // the request's bytes, released once the reply is written
 }
 
 // serveConn runs one connection: this goroutine reads and dispatches, a
@@ -33,6 +63,7 @@ func (s *Server) serveConn(c net.Conn) {
 	go func() {
 		defer close(writerDone)
 		s.writeLoop(ctx, c, queue)
+		drain(queue)
 	}()
 	err := s.readLoop(ctx, c, info, queue)
 	cancel() // the client is gone or broke the protocol: stop waiting for it
@@ -45,16 +76,15 @@ func (s *Server) serveConn(c net.Conn) {
 }
 
 func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending) error {
-	r := bufio.NewReaderSize(c, 64<<10)
+	r := bufio.NewReaderSize(c, readBufferSize)
 	for {
-		// A fresh buffer per request: handlers keep slices of it (the
-		// produced batches are appended from it, responses may hold it
-		// until written).
-		frame, err := wire.ReadFrame(r, s.cfg.MaxRequestBytes, nil)
+		// Handlers may keep slices of the frame until their reply is
+		// written (frames.go says which frames are then recycled).
+		f, err := readFrame(r, s.cfg.MaxRequestBytes)
 		if err != nil {
 			return err
 		}
-		hdr, body, err := wire.ParseRequestHeader(frame, handler.Flexible)
+		hdr, body, err := wire.ParseRequestHeader(f.b, flexibleHeader)
 		if err != nil {
 			return err
 		}
@@ -65,9 +95,11 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 		if reply == nil {
 			reply = s.broker.Handle(&handler.Request{Ctx: ctx, Header: hdr, Msg: req, Conn: info})
 		}
-		if reply != nil {
-			queue <- pending{correlationID: hdr.CorrelationID, reply: reply}
+		if reply == nil {
+			f.release() // no reply (acks=0): the handler is done with it
+			continue
 		}
+		queue <- pending{correlationID: hdr.CorrelationID, reply: reply, frame: f}
 	}
 }
 
@@ -89,51 +121,74 @@ func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, 
 	return req, nil, nil
 }
 
-// writeLoop writes replies in request order, batching those already done
-// into one write.
+// writeLoop writes replies in request order. Replies already done are
+// encoded one after another into one buffer and written together; a
+// pre-encoded body (Fetch) goes straight to the socket, its file sections
+// by sendfile.
 func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending) {
-	w := bufio.NewWriterSize(c, 64<<10)
-	var buf []byte
-loop:
+	var buf []byte // encoded replies not yet written
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := c.Write(buf)
+		buf = buf[:0]
+		if cap(buf) > maxKeptWriteBuffer {
+			buf = nil // a rare large reply: do not keep its memory per connection
+		}
+		return err
+	}
 	for p := range queue {
 		select {
 		case <-p.reply.Done():
-		default: // not ready: send what is buffered before waiting
-			if err := w.Flush(); err != nil {
+		default: // not ready: send what is gathered before waiting
+			if err := flush(); err != nil {
 				c.Close()
-				break loop
+				return
 			}
 			select {
 			case <-p.reply.Done():
 			case <-ctx.Done():
-				break loop
+				return
 			}
 		}
-		if body, flexible := p.reply.Body(); body != nil {
-			// Bytes and file sections: flush what is buffered, then
-			// write straight to the socket (sendfile for the files).
-			if err := w.Flush(); err != nil {
+		if err := writeReply(c, &buf, p, flush); err != nil {
+			c.Close() // the frame on the wire may be torn
+			return
+		}
+		p.frame.release()
+		if len(queue) == 0 || len(buf) >= writeBatchBytes {
+			if err := flush(); err != nil {
 				c.Close()
-				break
-			}
-			if _, err := body.WriteFrame(c, p.correlationID, flexible); err != nil {
-				c.Close() // the frame on the wire may be torn
-				break
-			}
-			continue
-		}
-		buf = wire.AppendResponse(buf[:0], p.correlationID, p.reply.Msg())
-		if _, err := w.Write(buf); err != nil {
-			c.Close()
-			break
-		}
-		if len(queue) == 0 {
-			if err := w.Flush(); err != nil {
-				c.Close()
-				break
+				return
 			}
 		}
 	}
-	for range queue { // drain so the reader never blocks
+}
+
+// writeReply appends p's response to buf, or for a pre-encoded body
+// flushes buf and writes the body to the socket.
+func writeReply(c net.Conn, buf *[]byte, p pending, flush func() error) error {
+	body, flexible := p.reply.Body()
+	if body == nil {
+		*buf = wire.AppendResponse(*buf, p.correlationID, p.reply.Msg())
+		return nil
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	_, err := body.WriteFrame(c, p.correlationID, flexible)
+	return err
+}
+
+// drain empties the queue after the writer stopped, so the reader never
+// blocks; frames of replies still running stay with their handlers.
+func drain(queue <-chan pending) {
+	for p := range queue {
+		select {
+		case <-p.reply.Done():
+			p.frame.release()
+		default:
+		}
 	}
 }

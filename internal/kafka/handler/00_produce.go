@@ -19,9 +19,18 @@ package handler
 // acks=all waits for the original's fsync; a gap or a new epoch not
 // starting at 0 is OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
 // INVALID_PRODUCER_EPOCH, each with a message (v8+).
+//
+// A transactional batch (KIP-98) opens or continues its producer's
+// transaction on the partition. Before it opens one, the partition is
+// verified to be in the producer's ongoing transaction with the
+// transaction coordinator (KIP-890 part 1, INVALID_TXN_STATE when not);
+// from v12 (transactions v2, KIP-890 part 2) the partition is added to the
+// transaction instead (txn_verify.go).
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -66,7 +75,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 			case t == nil:
 				sp.ErrorCode = unknown.Code
 			default:
-				if part, end, ok := b.produceTo(t, req.GetVersion(), rp, sp, nowMs); ok && req.Acks == -1 {
+				if part, end, ok := b.produceTo(t, req.GetVersion(), req.TransactionID, rp, sp, nowMs); ok && req.Acks == -1 {
 					waits = append(waits, durableWait{part: part, end: end, resp: sp})
 				}
 			}
@@ -82,13 +91,36 @@ func handleProduce(b *Broker, r *Request) *Reply {
 	return Later(func() kmsg.Response {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		for _, w := range waits {
+		waitDurable(ctx, waits)
+		return resp
+	})
+}
+
+// maxParallelFsyncs bounds how many partitions of one produce have their
+// fsyncs waited on at once (a blocked fsync holds an OS thread).
+const maxParallelFsyncs = 8
+
+// waitDurable waits until every partition's batch is fsynced or ctx ends,
+// setting the error of those that fail. The partitions are waited on in
+// parallel: each log's group commit runs its own fsync, and concurrent
+// fsyncs share the file system's journal commit, so a request waits
+// about one fsync rather than one per partition (issue 5).
+func waitDurable(ctx context.Context, waits []durableWait) {
+	var next atomic.Int64
+	work := func() {
+		for i := next.Add(1) - 1; i < int64(len(waits)); i = next.Add(1) - 1 {
+			w := waits[i]
 			if err := w.part.WaitDurable(ctx, w.end); err != nil {
 				w.resp.ErrorCode, w.resp.ErrorMessage = errorCode(err), errorMessage(err)
 			}
 		}
-		return resp
-	})
+	}
+	var wg sync.WaitGroup
+	for range min(len(waits), maxParallelFsyncs) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
 }
 
 // produceTopic finds the topic a produce names, by name or (v13+) by id,
@@ -101,7 +133,7 @@ func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopi
 }
 
 // produceTo appends one partition's batch and fills its response entry.
-func (b *Broker) produceTo(t *metadata.Topic, version int16, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+func (b *Broker) produceTo(t *metadata.Topic, version int16, txnID *string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
 	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return nil, 0, false
@@ -119,7 +151,7 @@ func (b *Broker) produceTo(t *metadata.Topic, version int16, rp *kmsg.ProduceReq
 		sp.ErrorCode = kerr.UnsupportedCompressionType.Code // KIP-110
 		return nil, 0, false
 	}
-	base, appendTime, err := part.Append(rp.Records, nowMs)
+	base, appendTime, err := b.appendBatch(part, txnID, version, rp.Records, nowMs)
 	if err != nil {
 		sp.ErrorCode, sp.ErrorMessage = errorCode(err), errorMessage(err)
 		if sp.ErrorCode == kerr.KafkaStorageError.Code {

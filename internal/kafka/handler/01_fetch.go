@@ -9,7 +9,12 @@ package handler
 // min_bytes is available the fetch long-polls up to max_wait_ms, woken by
 // appends to any partition it reads (no busy loop). Every partition
 // answers with its high watermark, last stable offset and log start
-// offset. A fetch offset outside [log start, log end] gets
+// offset. isolation_level 1 (read_committed, KIP-98) reads only below the
+// last stable offset (the first offset of the oldest open transaction)
+// and lists, per partition, the aborted transactions (producer id, first
+// offset) that overlap the returned batches, from the transaction index,
+// so the consumer drops their records; markers wake read_committed
+// long polls. read_uncommitted reads up to the high watermark. A fetch offset outside [log start, log end] gets
 // OFFSET_OUT_OF_RANGE. current_leader_epoch (v9+, KIP-320) is checked:
 // older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH. Topics are
 // named by id from v13 (KIP-516). Fetch sessions (v7+, KIP-227) are not
@@ -99,7 +104,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*wire.FetchResponse, int, []
 			if part == nil {
 				continue
 			}
-			n := readInto(part, model.Offset(rp.FetchOffset), min(rp.PartitionMaxBytes, budget), total == 0, sp)
+			n := readInto(part, model.Offset(rp.FetchOffset), min(rp.PartitionMaxBytes, budget), total == 0, req.IsolationLevel == 1, sp)
 			total += n
 			budget -= int32(n)
 			if sp.ErrorCode == 0 {
@@ -143,16 +148,24 @@ func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchR
 			return nil
 		}
 	}
-	hw := part.HighWatermark()
-	sp.HighWatermark, sp.LastStableOffset = hw, hw
+	// The LSO first: read after the high watermark it could exceed it.
+	sp.LastStableOffset, sp.HighWatermark = part.LastStableOffset(), part.HighWatermark()
+	sp.LastStableOffset = min(sp.LastStableOffset, sp.HighWatermark)
 	sp.LogStartOffset = part.LogStartOffset()
 	return part
 }
 
 // readInto points sp's records at the partition's batches from the given
 // offset (a file section, sent later with sendfile) and returns their
-// size.
-func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne bool, sp *wire.FetchPartition) int {
+// size. read_committed reads below the last stable offset and fills the
+// aborted transactions (non-nil: the field is null only for
+// read_uncommitted).
+func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne, readCommitted bool, sp *wire.FetchPartition) int {
+	upTo := sp.HighWatermark
+	if readCommitted {
+		sp.AbortedTransactions = []wire.AbortedTransaction{}
+		upTo = sp.LastStableOffset
+	}
 	if from == sp.HighWatermark {
 		return 0
 	}
@@ -160,11 +173,24 @@ func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne
 		sp.ErrorCode = kerr.OffsetOutOfRange.Code
 		return 0
 	}
-	chunk, err := part.Read(from, maxBytes, minOne)
+	if from >= upTo {
+		return 0 // read_committed at the LSO: wait for the transaction to end
+	}
+	chunk, err := part.ReadUpTo(from, upTo, maxBytes, minOne)
 	if err != nil {
 		sp.ErrorCode = errorCode(err)
 		return 0
 	}
 	sp.Records = wire.FileSection{File: chunk.File, Pos: chunk.Pos, Len: chunk.Size}
+	if readCommitted && !chunk.Empty() {
+		aborted, err := part.AbortedTxns(chunk.FirstOffset, upTo)
+		if err != nil {
+			sp.ErrorCode, sp.Records = errorCode(err), wire.FileSection{}
+			return 0
+		}
+		for _, a := range aborted {
+			sp.AbortedTransactions = append(sp.AbortedTransactions, wire.AbortedTransaction{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+		}
+	}
 	return int(chunk.Size)
 }

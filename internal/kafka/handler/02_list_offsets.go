@@ -3,11 +3,13 @@ package handler
 // ListOffsets, versions 1-11.
 //
 // Per partition, the timestamp selects: -1 the latest offset (the high
-// watermark, or the last stable offset for read_committed), -2 the log
+// watermark, or for isolation_level 1, read_committed, the last stable
+// offset: KIP-98), -2 the log
 // start offset, -3 the offset and timestamp of the record with the largest
 // timestamp (KIP-734, v7+), -4 the earliest local offset (KIP-405; all
 // data is local, so the log start), and any other value the first offset
-// whose timestamp is at or after it (offset -1 when there is none).
+// whose timestamp is at or after it (offset -1 when there is none, and
+// for read_committed when it is at or past the last stable offset).
 // current_leader_epoch (v4+) is checked as in Fetch. The leader epoch
 // answered (v4+) is the partition's current one.
 
@@ -35,7 +37,7 @@ func handleListOffsets(b *Broker, r *Request) *Reply {
 			case t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:
-				b.listOffset(model.TopicPartition{Topic: t.Name, Partition: rp.Partition}, rp, &sp)
+				b.listOffset(model.TopicPartition{Topic: t.Name, Partition: rp.Partition}, rp, req.IsolationLevel == 1, &sp)
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -44,7 +46,7 @@ func handleListOffsets(b *Broker, r *Request) *Reply {
 	return Now(resp)
 }
 
-func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) {
+func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestTopicPartition, readCommitted bool, sp *kmsg.ListOffsetsResponseTopicPartition) {
 	part := b.Replicas.Get(tp)
 	if part == nil {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
@@ -59,9 +61,15 @@ func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestT
 		return
 	}
 	sp.LeaderEpoch = epoch
+	if readCommitted {
+		defer hideUnstable(part.LastStableOffset(), rp.Timestamp, sp)
+	}
 	switch rp.Timestamp {
 	case -1:
 		sp.Offset = int64(part.HighWatermark())
+		if readCommitted {
+			sp.Offset = int64(part.LastStableOffset())
+		}
 	case -2, -4:
 		sp.Offset = int64(part.LogStartOffset())
 	case -3:
@@ -70,6 +78,17 @@ func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestT
 	default:
 		if off, ts, ok := part.OffsetForTimestamp(rp.Timestamp); ok {
 			sp.Offset, sp.Timestamp = int64(off), ts
+		}
+	}
+}
+
+// hideUnstable drops a timestamp lookup's answer at or past the last
+// stable offset from a read_committed ListOffsets (Kafka's
+// lastFetchableOffset).
+func hideUnstable(lso model.Offset, ts int64, sp *kmsg.ListOffsetsResponseTopicPartition) {
+	if ts >= 0 || ts == -3 {
+		if sp.Offset >= int64(lso) {
+			sp.Offset, sp.Timestamp = -1, -1
 		}
 	}
 }

@@ -8,7 +8,8 @@ package handler
 // that does not exist has none. v0-v1 report errors per partition, v2-v7
 // at the top, v8+ per group, as v8 fetches several groups at once
 // (KIP-709). v5+ return the leader epoch (KIP-320). require_stable (v7+,
-// KIP-447) is accepted; no transactional offset is ever pending yet.
+// KIP-447): a partition with a transactional offset commit still pending
+// answers UNSTABLE_OFFSET_COMMIT (offset -1) until its transaction ends.
 // v9's member id and epoch are for KIP-848 groups and ignored; v10 names
 // topics by id.
 

@@ -6,10 +6,11 @@ package handler
 // (abs(javaHashCode(group)) % partitions). The first lookup creates
 // __consumer_offsets (offsets.topic.num.partitions partitions, compacted)
 // through the controller. v0-v3 ask for one key; v4+ for several
-// (KIP-699), each answered on its own. Key type 0 is a group; 1, a
-// transactional id, gets COORDINATOR_NOT_AVAILABLE until the transaction
-// coordinator exists; other types (2, share groups, KIP-932) are
-// INVALID_REQUEST. Error messages from v1.
+// (KIP-699), each answered on its own. Key type 0 is a group; 1 a
+// transactional id, whose coordinator leads its __transaction_state
+// partition (created by the first lookup, transaction.state.log.*
+// settings); other types (2, share groups, KIP-932) are INVALID_REQUEST.
+// Error messages from v1.
 
 import (
 	"context"
@@ -46,15 +47,15 @@ func (b *Broker) findCoordinator(ctx context.Context, keyType int8, key string) 
 		c.ErrorCode, c.ErrorMessage = e.Code, &msg
 		return c
 	}
+	find := b.Groups.FindCoordinator
 	switch keyType {
 	case 0:
 	case 1:
-		// TODO(transactions): the transaction coordinator answers here.
-		return fail(kerr.CoordinatorNotAvailable, "The transaction coordinator is not available yet.")
+		find = b.Txns.FindCoordinator
 	default:
 		return fail(kerr.InvalidRequest, "Unsupported coordinator key type.")
 	}
-	node, code, err := b.Groups.FindCoordinator(ctx, key)
+	node, code, err := find(ctx, key)
 	if code != 0 {
 		msg := kerr.ErrorForCode(code).Error()
 		if err != nil {

@@ -51,10 +51,22 @@ func TestFindCoordinator(t *testing.T) {
 		}
 	}
 
+	// Key type 1: a transactional id, coordinated by the leader of its
+	// __transaction_state partition, created compacted by this lookup.
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorType, req.CoordinatorKeys = 1, []string{"tx"}
+	resp := a.requestAt(t, 6, req).(*kmsg.FindCoordinatorResponse)
+	if c := resp.Coordinators[0]; c.ErrorCode != 0 || c.NodeID != me.NodeID || c.Port != me.Port {
+		t.Fatalf("transactional id: %+v", c)
+	}
+	topics, err = a.adm.ListTopicsWithInternal(admCtx(t), "__transaction_state")
+	if td := topics["__transaction_state"]; err != nil || td.Err != nil || len(td.Partitions) != 5 {
+		t.Fatalf("__transaction_state: %+v %v", td, err)
+	}
 	for _, tt := range []struct {
 		keyType int8
 		want    string
-	}{{1, "COORDINATOR_NOT_AVAILABLE"}, {2, "INVALID_REQUEST"}} {
+	}{{2, "INVALID_REQUEST"}} {
 		req := kmsg.NewPtrFindCoordinatorRequest()
 		req.CoordinatorType, req.CoordinatorKeys = tt.keyType, []string{"k"}
 		resp := a.requestAt(t, 6, req).(*kmsg.FindCoordinatorResponse)

@@ -17,9 +17,14 @@ package handler
 // v5: TRANSACTION_ABORTABLE (KIP-890). The versions only differ for
 // transactional ids.
 //
-// With a transactional id: COORDINATOR_NOT_AVAILABLE (retriable) until the
-// transaction coordinator exists. TODO(#4): hand these to the
-// transaction coordinator.
+// With a transactional id the transaction coordinator answers
+// (internal/coord/txn): a new id gets a producer id at epoch 0, a known
+// one an epoch bump that fences its older producers; an ongoing
+// transaction of the old epoch is aborted first (CONCURRENT_TRANSACTIONS
+// only when that abort is slow); transaction_timeout_ms above
+// transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT; an exhausted
+// epoch moves to a new producer id; KIP-360 recovery with the producer's
+// id and epoch. NOT_COORDINATOR when another broker coordinates the id.
 
 import (
 	"context"
@@ -47,8 +52,7 @@ func handleInitProducerID(b *Broker, r *Request) *Reply {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return Now(resp)
 	case req.TransactionalID != nil:
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code // TODO(#4)
-		return Now(resp)
+		return Later(func() kmsg.Response { return b.Txns.InitProducerID(r.Ctx, req) })
 	}
 	return Later(func() kmsg.Response {
 		ctx, cancel := context.WithTimeout(r.Ctx, initProducerIDTimeout)

@@ -23,7 +23,7 @@ func TestInitProducerID(t *testing.T) {
 		{"id without epoch", 4, nil, 7, -1, codeName(42)},
 		{"epoch without id", 4, nil, -1, 3, codeName(42)},
 		{"empty transactional id", 4, strp(""), -1, -1, codeName(42)},
-		{"transactional id: no coordinator yet", 4, strp("tx"), -1, -1, codeName(15)},
+		{"transactional id before FindCoordinator: not the coordinator", 4, strp("tx"), -1, -1, codeName(16)},
 	}
 	seen := map[int64]bool{}
 	for _, tt := range tests {

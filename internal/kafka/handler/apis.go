@@ -43,6 +43,11 @@ func apis() []api {
 	set(21, 0, handleDeleteRecords)
 	set(22, 0, handleInitProducerID)
 	set(23, 0, handleOffsetForLeaderEpoch)
+	set(24, 0, handleAddPartitionsToTxn)
+	set(25, 0, handleAddOffsetsToTxn)
+	set(26, 0, handleEndTxn)
+	set(27, 0, handleWriteTxnMarkers)
+	set(28, 0, handleTxnOffsetCommit)
 	set(32, 0, handleDescribeConfigs)
 	set(33, 0, handleAlterConfigs)
 	set(35, 0, handleDescribeLogDirs)
@@ -52,5 +57,9 @@ func apis() []api {
 	set(47, 0, handleOffsetDelete)
 	set(60, 0, handleDescribeCluster)
 	set(61, 0, handleDescribeProducers)
+	set(65, 0, handleDescribeTransactions)
+	set(66, 0, handleListTransactions)
+	set(68, 0, handleConsumerGroupHeartbeat)
+	set(69, 0, handleConsumerGroupDescribe)
 	return t
 }

@@ -27,6 +27,7 @@ var errorMap = []struct {
 	{replica.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{replica.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{replica.ErrInvalidTxnState, kerr.InvalidTxnState},
+	{replica.ErrTransactionCoordinatorFenced, kerr.TransactionCoordinatorFenced},
 	{controller.ErrProducerIDsExhausted, kerr.UnknownServerError},
 	{controller.ErrUnknownBroker, kerr.StaleBrokerEpoch},
 	{batch.ErrTooLarge, kerr.RecordListTooLarge},

@@ -17,7 +17,7 @@ func TestEverySentinelMapped(t *testing.T) {
 	sentinels := []error{
 		batch.ErrCorrupt, batch.ErrInvalid, batch.ErrMagic, batch.ErrTooLarge,
 		replica.ErrMessageTooLarge, replica.ErrInvalidTimestamp, replica.ErrNotLeader,
-		replica.ErrInvalidProducerEpoch, replica.ErrOutOfOrderSequence, replica.ErrInvalidTxnState,
+		replica.ErrInvalidProducerEpoch, replica.ErrOutOfOrderSequence, replica.ErrInvalidTxnState, replica.ErrTransactionCoordinatorFenced,
 		controller.ErrProducerIDsExhausted, controller.ErrUnknownBroker,
 		storage.ErrOffsetOutOfRange, storage.ErrClosed, storage.ErrLogFailed,
 		storage.ErrRecordBatchTooLarge, storage.ErrUnexpectedAppendOffset, storage.ErrOffsetsOutOfOrder,

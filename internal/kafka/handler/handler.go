@@ -23,6 +23,7 @@ import (
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
+	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -52,6 +53,9 @@ type Broker struct {
 	Controller *controller.Controller
 	Replicas   *cluster.Replicas
 	Groups     *group.Coordinator
+	// Txns is the transaction coordinator; nil answers transactional
+	// requests with COORDINATOR_NOT_AVAILABLE.
+	Txns *txn.Coordinator
 	// ProducerIDs hands out producer ids (InitProducerId). Nil: a manager
 	// taking blocks from Controller for Settings.NodeID is made on first
 	// use (producer_ids.go).

@@ -21,15 +21,11 @@ var ErrFrameTooLarge = errors.New("request frame too large")
 // ReadFrame reads one size-prefixed frame from r into buf (grown as needed)
 // and returns the frame bytes without the size prefix.
 func ReadFrame(r io.Reader, max int32, buf []byte) ([]byte, error) {
-	var size [4]byte
-	if _, err := io.ReadFull(r, size[:]); err != nil {
+	n, err := ReadFrameSize(r, max)
+	if err != nil {
 		return nil, err
 	}
-	n := int32(binary.BigEndian.Uint32(size[:]))
-	if n < 0 || n > max {
-		return nil, fmt.Errorf("%w: %d bytes, socket.request.max.bytes is %d", ErrFrameTooLarge, n, max)
-	}
-	if cap(buf) < int(n) {
+	if cap(buf) < n {
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
@@ -37,4 +33,19 @@ func ReadFrame(r io.Reader, max int32, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf, nil
+}
+
+// ReadFrameSize reads a frame's 4-byte size prefix and checks it against
+// max; the caller reads the frame's bytes itself (into a buffer of its
+// choosing).
+func ReadFrameSize(r io.Reader, max int32) (int, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return 0, err
+	}
+	n := int32(binary.BigEndian.Uint32(size[:]))
+	if n < 0 || n > max {
+		return 0, fmt.Errorf("%w: %d bytes, socket.request.max.bytes is %d", ErrFrameTooLarge, n, max)
+	}
+	return int(n), nil
 }
