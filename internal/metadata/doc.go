@@ -4,10 +4,11 @@
 //
 // Lifecycle: the quorum (internal/raft) hands each committed entry, a batch
 // of records, to Publisher.Apply in log order. Apply builds the next Image
-// from the current one (copy on write: unchanged topics are shared), swaps
-// it in atomically and then tells the listeners (the broker's replica
-// reconciler) synchronously, so when a controller operation returns, every
-// local effect of it is in place.
+// from the current one (copy on write: unchanged topics are shared), tells
+// the listeners (the broker's replica reconciler, the coordinators)
+// synchronously, and only then swaps it in atomically: when a handler can
+// see a partition, its local log exists, and when a controller operation
+// returns, every local effect of it is in place.
 //
 // Invariant: an Image is never modified after it is published; readers call
 // Publisher.Current and use the result without locks.

@@ -9,8 +9,8 @@ import (
 	"github.com/sluice-io/sluice/internal/model"
 )
 
-// Listener is told of every new image, in order, before Apply returns.
-// prev is the image it replaces.
+// Listener is told of every new image, in order, before Apply returns and
+// before Current returns the new image. prev is the image it replaces.
 type Listener func(prev, next *Image)
 
 // Publisher is the metadata state machine under the quorum: it applies
@@ -68,10 +68,14 @@ func (p *Publisher) Apply(index uint64, data []byte) error {
 func (p *Publisher) publish(prev, next *Image) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cur.Store(next)
+	// Listeners first, then the store: a handler that reads Current must
+	// never see a partition whose local log the reconciler has not opened
+	// yet (a produce would get NOT_LEADER_OR_FOLLOWER, and a client
+	// without retries would drop the record).
 	for _, l := range p.listeners {
 		l(prev, next)
 	}
+	p.cur.Store(next)
 	close(p.applied)
 	p.applied = make(chan struct{})
 }
