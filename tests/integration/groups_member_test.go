@@ -49,10 +49,14 @@ func (g *groupRun) member(name string) *member {
 		}
 		track(false)(ctx, cl, ps)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(g.n.Addr()), kgo.ConsumerGroup(g.group), kgo.ConsumeTopics(g.topic),
+	opts := []kgo.Opt{kgo.SeedBrokers(g.n.Addr()), kgo.ConsumerGroup(g.group), kgo.ConsumeTopics(g.topic),
 		kgo.ClientID(name), kgo.Balancers(g.balancer), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.HeartbeatInterval(100*time.Millisecond),
-		kgo.OnPartitionsAssigned(track(true)), kgo.OnPartitionsRevoked(revoked), kgo.OnPartitionsLost(track(false)))
+		kgo.OnPartitionsAssigned(track(true)), kgo.OnPartitionsRevoked(revoked), kgo.OnPartitionsLost(track(false))}
+	if g.serverSide {
+		opts = append(opts, kgo.ServerSideBalancer())
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -67,13 +71,16 @@ func (m *member) loop() {
 	defer m.cl.AllowRebalance() // a canceled poll may still block rebalances
 	for m.g.waitBelowHold(m) {
 		fs := m.cl.PollRecords(m.ctx, 5000)
+		// Count what the poll returned even when it was cut short by
+		// leave(): leave commits every polled offset, so records polled
+		// and not counted would look lost.
+		fs.EachRecord(func(r *kgo.Record) { m.g.read(binary.BigEndian.Uint64(r.Value)) })
 		if fs.IsClientClosed() || m.ctx.Err() != nil {
 			return
 		}
 		if err := fs.Err0(); err != nil {
 			m.g.fail(fmt.Errorf("%s: poll: %w", m.name, err))
 		}
-		fs.EachRecord(func(r *kgo.Record) { m.g.read(binary.BigEndian.Uint64(r.Value)) })
 		m.cl.AllowRebalance()
 	}
 }

@@ -20,7 +20,8 @@ import (
 const groupRecords, groupPartitions = 500_000, 6
 
 // TestGroupBalancersExactlyOnce: for each of franz-go's classic balancers
-// (range, roundrobin, sticky, cooperative-sticky) a group of three
+// (range, roundrobin, sticky, cooperative-sticky) and the KIP-848 consumer
+// protocol (server-side uniform assignor) a group of three
 // consumes a 6-partition topic while one member leaves after a third of
 // the records and a new one joins after two thirds. Members commit what
 // they polled when partitions are revoked (BlockRebalanceOnPoll, so no
@@ -30,7 +31,7 @@ func TestGroupBalancersExactlyOnce(t *testing.T) {
 		t.Skip("500k records per balancer: not in -short")
 	}
 	n := nodetest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	const topic = "balanced"
 	if _, err := nodetest.Admin(t, n).CreateTopic(ctx, groupPartitions, 1, nil, topic); err != nil {
@@ -38,17 +39,20 @@ func TestGroupBalancersExactlyOnce(t *testing.T) {
 	}
 	produceIndexes(ctx, t, n, topic, groupRecords)
 	for _, bal := range []struct {
-		name string
-		b    kgo.GroupBalancer
+		name       string
+		b          kgo.GroupBalancer
+		serverSide bool // KIP-848: the broker assigns (sticky = "uniform")
 	}{
-		{"range", kgo.RangeBalancer()},
-		{"roundrobin", kgo.RoundRobinBalancer()},
-		{"sticky", kgo.StickyBalancer()},
-		{"cooperative-sticky", kgo.CooperativeStickyBalancer()},
+		{"range", kgo.RangeBalancer(), false},
+		{"roundrobin", kgo.RoundRobinBalancer(), false},
+		{"sticky", kgo.StickyBalancer(), false},
+		{"cooperative-sticky", kgo.CooperativeStickyBalancer(), false},
+		{"kip-848-uniform", kgo.StickyBalancer(), true},
 	} {
 		t.Run(bal.name, func(t *testing.T) {
 			start := time.Now()
 			g := newGroupRun(ctx, t, n, topic, "group-"+bal.name, bal.b)
+			g.serverSide = bal.serverSide
 			g.consumeWithChurn()
 			t.Logf("%d records exactly once with a leave and a join in %v", groupRecords, time.Since(start))
 		})
@@ -86,6 +90,7 @@ type groupRun struct {
 	n            *node.Node
 	topic, group string
 	balancer     kgo.GroupBalancer
+	serverSide   bool // KIP-848 consumer protocol
 
 	counts   []atomic.Uint32 // reads per record index
 	distinct atomic.Int64    // records read at least once
