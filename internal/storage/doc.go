@@ -46,7 +46,11 @@
 // on segment.bytes, segment.ms (minus jitter), a full index, or a relative
 // offset overflow. Every index.interval.bytes a (last offset, position)
 // entry goes into the offset index and, if the largest timestamp grew, one
-// into the time index.
+// into the time index; entries are pwritten into the mapped index files
+// (mmap_index.go: a store into a new file's mapping faults for
+// milliseconds on ext4). The first batch of a new leader epoch replaces
+// leader-epoch-checkpoint without fsync; the next sync round fsyncs it
+// (leader_epoch_lazy.go, as Kafka since KAFKA-15046).
 //
 // # Durability
 //

@@ -20,7 +20,7 @@ import (
 // at most maxKeptWriteBuffer between writes, so an idle connection holds
 // little memory.
 const (
-	readBufferSize     = 16 << 10
+	readBufferSize     = 4 << 10
 	writeBatchBytes    = 64 << 10
 	maxKeptWriteBuffer = 256 << 10
 )
@@ -77,6 +77,7 @@ func (s *Server) serveConn(c net.Conn) {
 
 func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending) error {
 	r := bufio.NewReaderSize(c, readBufferSize)
+	var hdr wire.RequestHeader // reused: its client id string survives requests
 	for {
 		// Handlers may keep slices of the frame until their reply is
 		// written (frames.go says which frames are then recycled).
@@ -84,7 +85,7 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 		if err != nil {
 			return err
 		}
-		hdr, body, err := wire.ParseRequestHeader(f.b, flexibleHeader)
+		body, err := wire.ParseRequestHeaderInto(&hdr, f.b, flexibleHeader)
 		if err != nil {
 			return err
 		}

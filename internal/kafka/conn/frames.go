@@ -89,8 +89,18 @@ func (f *frame) release() {
 // readFrame reads one size-prefixed request frame. It peeks at the API
 // key (the first two bytes after the size) to choose the buffer.
 func readFrame(r *bufio.Reader, max int32) (*frame, error) {
-	n, err := wire.ReadFrameSize(r, max)
+	prefix, err := r.Peek(4) // no allocation, unlike reading into a local array
 	if err != nil {
+		if err == io.EOF && r.Buffered() > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	n, err := wire.FrameSize(prefix, max)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Discard(4); err != nil {
 		return nil, err
 	}
 	key := int16(-1)

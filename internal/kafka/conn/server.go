@@ -28,9 +28,17 @@ type Config struct {
 	Addr            string // host:port to bind
 	MaxRequestBytes int32  // socket.request.max.bytes
 	// MaxInFlight bounds the requests read ahead of their replies on one
-	// connection (Kafka's queued.max.requests plays this role).
+	// connection (Kafka's queued.max.requests plays this role); 0 means
+	// DefaultMaxInFlight.
 	MaxInFlight int
 }
+
+// DefaultMaxInFlight is the per-connection read-ahead when Config leaves
+// it 0. Clients keep a few requests in flight per connection (Kafka's
+// max.in.flight.requests.per.connection is 5); the queue holding them is
+// allocated per connection, so a large bound costs memory on every idle
+// connection (issue 5).
+const DefaultMaxInFlight = 128
 
 // Server is one Kafka listener. Safe for concurrent use.
 type Server struct {
@@ -48,7 +56,7 @@ type Server struct {
 // Listen binds the listener; Serve accepts on it.
 func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 500
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

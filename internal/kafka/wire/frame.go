@@ -43,7 +43,13 @@ func ReadFrameSize(r io.Reader, max int32) (int, error) {
 	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return 0, err
 	}
-	n := int32(binary.BigEndian.Uint32(size[:]))
+	return FrameSize(size[:], max)
+}
+
+// FrameSize decodes a 4-byte size prefix and checks it against max
+// (socket.request.max.bytes).
+func FrameSize(prefix []byte, max int32) (int, error) {
+	n := int32(binary.BigEndian.Uint32(prefix))
 	if n < 0 || n > max {
 		return 0, fmt.Errorf("%w: %d bytes, socket.request.max.bytes is %d", ErrFrameTooLarge, n, max)
 	}

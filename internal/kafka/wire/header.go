@@ -25,28 +25,41 @@ type RequestHeader struct {
 // client id); it is asked once key and version are known.
 func ParseRequestHeader(frame []byte, flexible func(key, version int16) bool) (RequestHeader, []byte, error) {
 	var h RequestHeader
+	body, err := ParseRequestHeaderInto(&h, frame, flexible)
+	return h, body, err
+}
+
+// ParseRequestHeaderInto is ParseRequestHeader into h, for a connection
+// that parses one header after another: when the client id is the one h
+// already holds (it almost always is), h keeps that string instead of
+// allocating a new one.
+func ParseRequestHeaderInto(h *RequestHeader, frame []byte, flexible func(key, version int16) bool) ([]byte, error) {
 	if len(frame) < 10 {
-		return h, nil, fmt.Errorf("%w: header of %d bytes", ErrMalformed, len(frame))
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrMalformed, len(frame))
 	}
 	h.APIKey = int16(binary.BigEndian.Uint16(frame[0:]))
 	h.APIVersion = int16(binary.BigEndian.Uint16(frame[2:]))
 	h.CorrelationID = int32(binary.BigEndian.Uint32(frame[4:]))
 	n := int16(binary.BigEndian.Uint16(frame[8:]))
 	rest := frame[10:]
-	if n > 0 {
-		if int(n) > len(rest) {
-			return h, nil, fmt.Errorf("%w: client id of %d bytes", ErrMalformed, n)
+	switch {
+	case n > 0 && int(n) > len(rest):
+		return nil, fmt.Errorf("%w: client id of %d bytes", ErrMalformed, n)
+	case n > 0:
+		if h.ClientID != string(rest[:n]) { // compares without allocating
+			h.ClientID = string(rest[:n])
 		}
-		h.ClientID = string(rest[:n])
 		rest = rest[n:]
+	default:
+		h.ClientID = ""
 	}
 	if flexible(h.APIKey, h.APIVersion) {
 		var err error
 		if rest, err = skipTags(rest); err != nil {
-			return h, nil, err
+			return nil, err
 		}
 	}
-	return h, rest, nil
+	return rest, nil
 }
 
 // skipTags skips a tagged-field section: uvarint count, then per field a
