@@ -15,6 +15,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -63,6 +64,7 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 	defer r.mu.Unlock()
 	old := *r.parts.Load()
 	cur := make(map[model.TopicPartition]*replica.Partition, len(old))
+	var toOpen []pendingOpen
 	for _, t := range next.Topics {
 		var cfg *replica.Config
 		for i, p := range t.Partitions {
@@ -80,17 +82,18 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 				part = nil
 			}
 			if part == nil {
-				var err error
-				if part, err = r.open(tp, t.ID, *cfg, p.LeaderEpoch); err != nil {
-					r.log.Error("open partition log", "partition", tp, "err", err)
-					continue
-				}
-			} else if pt := prev.Topics[t.Name]; pt == nil || !maps.Equal(pt.Configs, t.Configs) {
+				toOpen = append(toOpen, pendingOpen{tp: tp, id: t.ID, cfg: cfg, epoch: p.LeaderEpoch})
+				continue
+			}
+			if pt := prev.Topics[t.Name]; pt == nil || !maps.Equal(pt.Configs, t.Configs) {
 				part.SetConfig(*cfg)
 			}
 			part.SetLeaderEpoch(p.LeaderEpoch)
 			cur[tp] = part
 		}
+	}
+	for _, o := range r.openAll(toOpen) {
+		cur[o.tp] = o.part
 	}
 	for tp, part := range old {
 		if cur[tp] == nil {
@@ -98,6 +101,51 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 		}
 	}
 	r.parts.Store(&cur)
+}
+
+// pendingOpen is a partition whose log Reconcile must open or create.
+type pendingOpen struct {
+	tp    model.TopicPartition
+	id    model.TopicID
+	cfg   *replica.Config
+	epoch model.LeaderEpoch
+	part  *replica.Partition // set by openAll
+}
+
+// openAll opens the logs in parallel (recovery after a crash is CPU-bound
+// CRC work, per partition) and returns those that opened.
+func (r *Replicas) openAll(todo []pendingOpen) []pendingOpen {
+	workers := min(len(todo), 2*runtime.GOMAXPROCS(0))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				o := &todo[i]
+				part, err := r.open(o.tp, o.id, *o.cfg, o.epoch)
+				if err != nil {
+					r.log.Error("open partition log", "partition", o.tp, "err", err)
+					continue
+				}
+				part.SetLeaderEpoch(o.epoch)
+				o.part = part
+			}
+		}()
+	}
+	for i := range todo {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	opened := todo[:0]
+	for _, o := range todo {
+		if o.part != nil {
+			opened = append(opened, o)
+		}
+	}
+	return opened
 }
 
 func hosts(replicas []model.NodeID, id model.NodeID) bool {
