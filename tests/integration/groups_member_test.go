@@ -51,7 +51,7 @@ func (g *groupRun) member(name string) *member {
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(g.n.Addr()), kgo.ConsumerGroup(g.group), kgo.ConsumeTopics(g.topic),
 		kgo.ClientID(name), kgo.Balancers(g.balancer), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.HeartbeatInterval(100*time.Millisecond),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.HeartbeatInterval(100 * time.Millisecond),
 		kgo.OnPartitionsAssigned(track(true)), kgo.OnPartitionsRevoked(revoked), kgo.OnPartitionsLost(track(false))}
 	if g.serverSide {
 		opts = append(opts, kgo.ServerSideBalancer())
