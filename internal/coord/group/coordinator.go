@@ -155,7 +155,7 @@ func (c *Coordinator) load(ctx context.Context, sl *slot) error {
 		return errors.New("no local replica")
 	}
 	m := newShard(&c.opts, sl.partition)
-	sh, err := runtime.Load(ctx, partitionLog{Partition: part, clock: c.opts.Clock}, m, runtime.Options{
+	sh, err := runtime.Load(ctx, runtime.PartitionLog{Partition: part, Clock: c.opts.Clock}, m, runtime.Options{
 		Clock:     c.opts.Clock,
 		Logger:    c.opts.Logger,
 		OnFailure: func(error) { c.reload(sl) },

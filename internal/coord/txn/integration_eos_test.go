@@ -105,7 +105,7 @@ func eosWorker(ctx context.Context, addr string, w int, committed *atomic.Int64,
 		return err
 	}
 	defer s.Close()
-	for n := 0; ; n++ {
+	for n := 0; ; { // n counts transactions, not polls: empty polls must not skip the forced aborts
 		select {
 		case <-done:
 			return nil
@@ -129,6 +129,14 @@ func eosWorker(ctx context.Context, addr string, w int, committed *atomic.Int64,
 			s.Produce(ctx, &kgo.Record{Topic: "eos-out", Value: r.Value}, nil)
 		})
 		commit := n%5 != 4
+		n++
+		if !commit {
+			// An abort drops records still buffered in the client: send
+			// them first, so the aborted data really reaches the log.
+			if err := s.Client().Flush(ctx); err != nil {
+				return fmt.Errorf("worker %d flush: %w", w, err)
+			}
+		}
 		ok, err := s.End(ctx, kgo.TransactionEndTry(commit))
 		if err != nil {
 			return fmt.Errorf("worker %d end: %w", w, err)
