@@ -4,7 +4,7 @@ package handler
 //
 // Lists the groups this broker coordinates, with their protocol type;
 // v4+ filter by state and report it (KIP-518), v5+ filter by type and
-// report it (KIP-848): every group here is "classic". While a shard is
+// report it (KIP-848): "classic" or "consumer". While a shard is
 // loading the answer is COORDINATOR_LOAD_IN_PROGRESS.
 
 import "github.com/twmb/franz-go/pkg/kmsg"
