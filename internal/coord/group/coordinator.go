@@ -6,9 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/runtime"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -25,9 +22,7 @@ type Replicas interface {
 
 // TopicCreator creates topics through the controller
 // (controller.Controller).
-type TopicCreator interface {
-	CreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) ([]controller.TopicResult, error)
-}
+type TopicCreator = runtime.TopicCreator
 
 // Coordinator is the broker's group coordinator: one shard per
 // __consumer_offsets partition this broker leads, loaded when the

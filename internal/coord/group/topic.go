@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
+	"github.com/sluice-io/sluice/internal/coord/runtime"
 	"github.com/sluice-io/sluice/internal/model"
 )
 
@@ -79,35 +77,17 @@ func (c *Coordinator) ensureTopic(ctx context.Context) error {
 	if im.Topics[OffsetsTopic] != nil {
 		return nil
 	}
-	live := 0
-	for _, b := range im.Brokers {
-		if !b.Fenced {
-			live++
-		}
-	}
-	rf := min(int(c.opts.OffsetsTopicReplicationFactor), live)
-	if rf < 1 {
-		return errors.New("no live broker for the offsets topic")
-	}
-	req := kmsg.NewPtrCreateTopicsRequest()
-	t := kmsg.NewCreateTopicsRequestTopic()
-	t.Topic, t.NumPartitions, t.ReplicationFactor = OffsetsTopic, c.opts.OffsetsTopicPartitions, int16(rf)
-	for k, v := range map[string]string{
-		"cleanup.policy":   "compact",
-		"compression.type": "producer",
-		"segment.bytes":    strconv.Itoa(int(c.opts.OffsetsTopicSegmentBytes)),
-	} {
-		cfg := kmsg.NewCreateTopicsRequestTopicConfig()
-		cfg.Name, cfg.Value = k, kmsg.StringPtr(v)
-		t.Configs = append(t.Configs, cfg)
-	}
-	req.Topics = append(req.Topics, t)
-	res, err := c.topics.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", OffsetsTopic, err)
-	}
-	if len(res) == 1 && res[0].Err != nil && !errors.Is(res[0].Err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create %s: %w: %s", OffsetsTopic, res[0].Err, res[0].Message)
+	rf, err := runtime.CreateInternalTopic(ctx, im, c.topics, runtime.InternalTopic{
+		Name: OffsetsTopic, Partitions: c.opts.OffsetsTopicPartitions,
+		ReplicationFactor: c.opts.OffsetsTopicReplicationFactor,
+		Configs: map[string]string{
+			"cleanup.policy":   "compact",
+			"compression.type": "producer",
+			"segment.bytes":    strconv.Itoa(int(c.opts.OffsetsTopicSegmentBytes)),
+		},
+	})
+	if err != nil || rf == 0 {
+		return err
 	}
 	c.opts.Logger.Info("created offsets topic", "partitions", c.opts.OffsetsTopicPartitions, "replication_factor", rf)
 	return nil

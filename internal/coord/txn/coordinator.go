@@ -6,9 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/runtime"
 	"github.com/sluice-io/sluice/internal/metadata"
@@ -26,9 +23,7 @@ type Replicas interface {
 
 // TopicCreator creates topics through the controller
 // (controller.Controller).
-type TopicCreator interface {
-	CreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) ([]controller.TopicResult, error)
-}
+type TopicCreator = runtime.TopicCreator
 
 // ProducerIDs hands out new producer ids (producerid.Manager).
 type ProducerIDs interface {

@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
-
+	"github.com/sluice-io/sluice/internal/coord/runtime"
 	"github.com/sluice-io/sluice/internal/model"
 )
 
@@ -76,42 +74,23 @@ func (c *Coordinator) ensureTopic(ctx context.Context) error {
 	if im.Topics[TopicName] != nil {
 		return nil
 	}
-	live := 0
-	for _, b := range im.Brokers {
-		if !b.Fenced {
-			live++
-		}
-	}
-	rf := min(int(c.opts.TopicReplicationFactor), live)
-	if rf < 1 {
-		return errors.New("no live broker for the transaction state topic")
-	}
-	req := kmsg.NewPtrCreateTopicsRequest()
-	t := kmsg.NewCreateTopicsRequestTopic()
-	t.Topic, t.NumPartitions, t.ReplicationFactor = TopicName, c.opts.TopicPartitions, int16(rf)
 	configs := map[string]string{
 		"cleanup.policy":   "compact",
 		"compression.type": "uncompressed",
 		"segment.bytes":    strconv.Itoa(int(c.opts.TopicSegmentBytes)),
 	}
 	if c.opts.TopicMinISR > 0 {
-		configs["min.insync.replicas"] = strconv.Itoa(min(int(c.opts.TopicMinISR), rf))
+		configs["min.insync.replicas"] = strconv.Itoa(int(c.opts.TopicMinISR))
 	}
-	for k, v := range configs {
-		cfg := kmsg.NewCreateTopicsRequestTopicConfig()
-		cfg.Name, cfg.Value = k, kmsg.StringPtr(v)
-		t.Configs = append(t.Configs, cfg)
-	}
-	req.Topics = append(req.Topics, t)
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res, err := c.deps.Topics.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", TopicName, err)
-	}
-	if len(res) == 1 && res[0].Err != nil && !errors.Is(res[0].Err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create %s: %w: %s", TopicName, res[0].Err, res[0].Message)
+	rf, err := runtime.CreateInternalTopic(ctx, im, c.deps.Topics, runtime.InternalTopic{
+		Name: TopicName, Partitions: c.opts.TopicPartitions,
+		ReplicationFactor: c.opts.TopicReplicationFactor, Configs: configs,
+	})
+	if err != nil || rf == 0 {
+		return err
 	}
 	c.opts.Logger.Info("created transaction state topic", "partitions", c.opts.TopicPartitions, "replication_factor", rf)
 	return nil
