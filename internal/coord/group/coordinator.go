@@ -9,16 +9,13 @@ import (
 	"github.com/sluice-io/sluice/internal/coord/runtime"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
-	"github.com/sluice-io/sluice/internal/replica"
 )
 
 // loadRetry is how long a failed load waits before it is tried again.
 const loadRetry = time.Second
 
 // Replicas finds this broker's replica of a partition (cluster.Replicas).
-type Replicas interface {
-	Get(tp model.TopicPartition) *replica.Partition
-}
+type Replicas = runtime.Replicas
 
 // TopicCreator creates topics through the controller
 // (controller.Controller).
@@ -84,31 +81,20 @@ func (c *Coordinator) Close() {
 	c.loads.Wait()
 }
 
-type leadership struct {
-	epoch   model.LeaderEpoch
-	topicID model.TopicID
-}
+type leadership = runtime.Leadership
 
 // onMetadata is the metadata listener: it loads the shards of partitions
 // this broker now leads and unloads the others. It runs inside the
 // metadata apply, so loading happens on goroutines of its own.
 func (c *Coordinator) onMetadata(_, next *metadata.Image) {
-	want := map[int32]leadership{}
-	if t := next.Topics[OffsetsTopic]; t != nil {
-		for i, p := range t.Partitions {
-			tp := model.TopicPartition{Topic: OffsetsTopic, Partition: int32(i)}
-			if p.Leader == c.opts.NodeID && c.replicas.Get(tp) != nil {
-				want[int32(i)] = leadership{epoch: p.LeaderEpoch, topicID: t.ID}
-			}
-		}
-	}
+	want := runtime.LedPartitions(next, OffsetsTopic, c.opts.NodeID, c.replicas)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
 	for p, sl := range c.slots {
-		if l, ok := want[p]; !ok || l != (leadership{sl.epoch, sl.topicID}) {
+		if l, ok := want[p]; !ok || l != (leadership{Epoch: sl.epoch, TopicID: sl.topicID}) {
 			delete(c.slots, p)
 			go c.unload(sl)
 		}
@@ -124,7 +110,7 @@ func (c *Coordinator) onMetadata(_, next *metadata.Image) {
 // background, retrying until it loads or is unloaded.
 func (c *Coordinator) startLoadLocked(p int32, l leadership) {
 	ctx, cancel := context.WithCancel(c.ctx)
-	sl := &slot{partition: p, epoch: l.epoch, topicID: l.topicID, ready: make(chan struct{}), cancel: cancel}
+	sl := &slot{partition: p, epoch: l.Epoch, topicID: l.TopicID, ready: make(chan struct{}), cancel: cancel}
 	c.slots[p] = sl
 	c.loads.Add(1)
 	go func() {
@@ -180,7 +166,7 @@ func (c *Coordinator) reload(sl *slot) {
 		return
 	}
 	sl.cancel()
-	c.startLoadLocked(sl.partition, leadership{sl.epoch, sl.topicID})
+	c.startLoadLocked(sl.partition, leadership{Epoch: sl.epoch, TopicID: sl.topicID})
 }
 
 func (c *Coordinator) unload(sl *slot) {
