@@ -35,6 +35,7 @@ type broker struct {
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	ready      time.Duration // exec to the first ApiVersions answer
+	extra      []string      // more serve arguments for the next start
 }
 
 func freePort() (string, error) {
@@ -71,6 +72,7 @@ func (b *broker) start(ctx context.Context, bin string) error {
 	b.cmd = exec.Command(bin, "serve", "--log-level", "warn",
 		"--set", fmt.Sprintf("listeners=PLAINTEXT://%s,CONTROLLER://%s", b.addr, b.ctrl),
 		"--set", "log.dirs="+b.dataDir)
+	b.cmd.Args = append(b.cmd.Args, b.extra...)
 	b.cmd.Stdout, b.cmd.Stderr = logf, logf
 	t0 := time.Now()
 	if err := b.cmd.Start(); err != nil {

@@ -45,6 +45,7 @@ type options struct {
 	conns             int
 	restartGiB        float64
 	restartPartitions int
+	restartProfile    string
 	timeout           time.Duration
 	workDir           string
 }
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.partitions, "partitions", 10000, "partitions for the partitions measurement")
 	flag.IntVar(&o.conns, "conns", 10000, "idle connections for the conns measurement")
 	flag.Float64Var(&o.restartGiB, "restart-gib", 10, "GiB written before the kill -9 restart")
+	flag.StringVar(&o.restartProfile, "restart-cpuprofile", "", "write a CPU profile of the restarted broker to FILE")
 	flag.IntVar(&o.restartPartitions, "restart-partitions", 1000, "partitions they are spread over")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "stop everything after this long")
 	flag.StringVar(&o.workDir, "dir", "", "parent of the temp dirs (default: the system temp dir)")

@@ -235,6 +235,9 @@ func measureRestart(ctx context.Context, e *env, o *options) ([]row, error) {
 		return rows, err
 	}
 	b.kill()
+	if o.restartProfile != "" {
+		b.extra = []string{"--cpuprofile", o.restartProfile}
+	}
 	if err := b.start(ctx, e.bin); err != nil {
 		return rows, fmt.Errorf("restart: %w", err)
 	}

@@ -31,6 +31,11 @@ type Config struct {
 	MinCompactionLagMs     int64   // min.compaction.lag.ms: records younger than this stay uncompacted
 	MaxCompactionLagMs     int64   // max.compaction.lag.ms: dirty records older than this force a clean; <= 0 means never
 	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio: least dirty share of the log worth a clean
+
+	// WrittenMarkMs is not a Kafka setting: how long after an append the
+	// written mark is refreshed (written_mark.go); 0 means one second,
+	// negative turns marks off.
+	WrittenMarkMs int64
 }
 
 // DefaultConfig returns Kafka's defaults: 1 GiB segments rolled weekly, 4 KiB

@@ -19,6 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func testConfig() Config {
 	c := DefaultConfig()
 	c.FileDeleteDelayMs = 0
+	c.WrittenMarkMs = -1 // recovery tests crash at chosen points; written_mark_test.go turns marks on
 	return c
 }
 
@@ -118,10 +119,7 @@ func sameBytes(a, b []byte) bool { return bytes.Equal(a, b) }
 func (l *Log) crash() {
 	l.mu.Lock()
 	l.closed = true
-	if l.flushArmed && l.flushTimer.Stop() {
-		l.flushArmed = false
-		l.bg.Done()
-	}
+	l.stopTimersLocked()
 	pending := l.pendingDeletes
 	l.pendingDeletes = nil
 	l.mu.Unlock()

@@ -54,6 +54,8 @@ type Log struct {
 	unflushed      int64       // records appended since the last sync snapshot
 	flushArmed     bool        // a flush.ms timer is pending
 	flushTimer     *time.Timer // valid when flushArmed
+	markArmed      bool        // a written-mark timer is pending (written_mark.go)
+	markTimer      *time.Timer // valid when markArmed
 	needIndexSync  []*segment  // rolled segments whose indexes are not yet synced
 	dirDirty       bool        // files were created, renamed or removed
 	epochsDirty    bool        // leader-epoch-checkpoint replaced without fsync (leader_epoch_lazy.go)
@@ -193,10 +195,7 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
-	if l.flushArmed && l.flushTimer.Stop() {
-		l.flushArmed = false
-		l.bg.Done()
-	}
+	l.stopTimersLocked()
 	l.mu.Unlock()
 	l.finishPendingDeletes()
 	l.bg.Wait()
@@ -209,6 +208,19 @@ func (l *Log) Close() error {
 		s.release()
 	}
 	return err
+}
+
+// stopTimersLocked cancels the flush.ms and written-mark timers that have
+// not fired yet. Called under mu once closed is set (no new ones arm).
+func (l *Log) stopTimersLocked() {
+	if l.flushArmed && l.flushTimer.Stop() {
+		l.flushArmed = false
+		l.bg.Done()
+	}
+	if l.markArmed && l.markTimer.Stop() {
+		l.markArmed = false
+		l.bg.Done()
+	}
 }
 
 // shutdown makes the active segment's indexes final, syncs everything and

@@ -155,6 +155,7 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 	l.leo.Store(int64(l.next))
 	l.unflushed += info.records
 	l.armFlushTimerLocked()
+	l.armMarkTimerLocked()
 	return nil
 }
 

@@ -99,6 +99,12 @@ func (l *Log) recover() error {
 		l.flush.reset(l.next)
 	}
 	l.ckRecoveryBase = segs[floorSegment(segs, l.flush.durable)].base
+	// A mark is good for one recovery: this one may have cut bytes it
+	// covers, which the next appends then rewrite. The first append of
+	// this run arms a new one.
+	if err := l.removeMarkLocked(); err != nil {
+		return err
+	}
 	a := l.epochs.truncateFromEnd(l.next)
 	if b := l.epochs.truncateFromStart(lso); a || b {
 		return l.epochs.persist()
@@ -127,8 +133,14 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 		return []*segment{s}, nil
 	}
 	firstUnflushed := len(bases)
+	var mark *writtenMark
 	if !l.ckTrustsClean(ck, bases) {
 		firstUnflushed = max(0, sort0(bases, ck.recoveryPoint))
+		if m, ok := readMark(l.dir); ok && m.base == bases[len(bases)-1] {
+			// Written this boot: segments before the marked one had rolled
+			// before the mark was written (written_mark.go).
+			firstUnflushed, mark = len(bases)-1, &m
+		}
 	}
 	segs := make([]*segment, 0, len(bases))
 	for i, base := range bases {
@@ -137,7 +149,11 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 			limit = bases[i+1]
 		}
 		isLast := i == len(bases)-1
-		s, truncated, err := l.loadSegment(base, limit, isLast, i < firstUnflushed)
+		var m *writtenMark
+		if isLast {
+			m = mark
+		}
+		s, truncated, err := l.loadSegment(base, limit, isLast, i < firstUnflushed, m)
 		if err != nil {
 			for _, o := range segs {
 				o.release()
@@ -175,9 +191,10 @@ func sort0(bases []model.Offset, off model.Offset) int {
 }
 
 // loadSegment opens one segment. A trusted segment keeps its indexes when
-// they pass the sanity check; any other is recovered by a scan. truncated
-// reports that the scan cut a bad tail.
-func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool) (*segment, bool, error) {
+// they pass the sanity check; a marked one (the last, with a written mark
+// of this boot) is scanned after the mark; any other is recovered by a
+// scan. truncated reports that the scan cut a bad tail.
+func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool, mark *writtenMark) (*segment, bool, error) {
 	f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0)
 	if err != nil {
 		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
@@ -192,7 +209,14 @@ func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool) (*segm
 	if trusted && l.trustSegment(s, limit, isLast) == nil {
 		return s, false, nil
 	}
-	truncated, err := l.recoverSegment(s)
+	var truncated int64
+	marked := false
+	if mark != nil {
+		truncated, marked, err = l.loadMarkedSegment(s, *mark)
+	}
+	if !marked && err == nil {
+		truncated, err = l.recoverSegment(s)
+	}
 	if err != nil {
 		s.release()
 		return nil, false, err
@@ -290,19 +314,31 @@ func (l *Log) recoverSegment(s *segment) (int64, error) {
 	if err := s.openIndexesWritable(l.cfg, 0, 0); err != nil {
 		return 0, err
 	}
+	s.next, s.bytesSinceIndex = s.base, 0
+	s.maxTs.Store(-1)
+	s.maxTsOffset, s.hasRollingTs = s.base, false
+	return l.scanSegmentFrom(s, 0)
+}
+
+// scanSegmentFrom CRC-checks the batches of s from byte from (a batch
+// boundary; s's state and indexes describe the bytes before it), indexes
+// them, and truncates the first bad batch and everything after it. It
+// returns the number of bytes truncated.
+func (l *Log) scanSegmentFrom(s *segment, from int64) (int64, error) {
 	size := s.size.Load()
-	if size == 0 {
+	if size <= from {
 		return 0, nil
 	}
-	data, err := unix.Mmap(int(s.log.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	start := from &^ int64(os.Getpagesize()-1) // mmap offsets are page-aligned
+	mapped, err := unix.Mmap(int(s.log.Fd()), start, int(size-start), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return 0, fmt.Errorf("map segment %d: %w", s.base, err)
 	}
-	defer unix.Munmap(data)
-	unix.Madvise(data, unix.MADV_SEQUENTIAL)
-	var pos int64
+	defer unix.Munmap(mapped)
+	unix.Madvise(mapped, unix.MADV_SEQUENTIAL)
+	pos := from
 	interval := l.cfg.IndexIntervalBytes
-	good, err := batch.ScanStored(data, func(h batch.Header) error {
+	good, err := batch.ScanStored(mapped[from-start:], func(h batch.Header) error {
 		base, last := model.Offset(h.BaseOffset()), model.Offset(h.LastOffset())
 		if base < s.next || last < base || last-s.base > math.MaxUint32 {
 			return errStopScan
@@ -315,14 +351,15 @@ func (l *Log) recoverSegment(s *segment) (int64, error) {
 	if err != nil && !errors.Is(err, errStopScan) {
 		return 0, err
 	}
-	if int64(good) == size {
+	end := from + int64(good)
+	if end == size {
 		return 0, nil
 	}
-	if err := s.log.Truncate(int64(good)); err != nil {
+	if err := s.log.Truncate(end); err != nil {
 		return 0, fmt.Errorf("truncate segment %d: %w", s.base, err)
 	}
-	s.size.Store(int64(good))
-	return size - int64(good), nil
+	s.size.Store(end)
+	return size - end, nil
 }
 
 // cleanDir removes leftovers and orphan indexes and returns the base

@@ -21,6 +21,10 @@ func (l *Log) TruncateTo(off model.Offset) error {
 	if off >= l.next {
 		return nil
 	}
+	if err := l.removeMarkLocked(); err != nil { // before any byte it covers goes
+		l.failLocked(err)
+		return fmt.Errorf("truncate to %d: %w: %w", off, ErrLogFailed, err)
+	}
 	segs := l.segments()
 	if off < segs[0].base {
 		return l.truncateFullyLocked(off)
@@ -94,6 +98,10 @@ func (l *Log) TruncateFullyAndStartAt(off model.Offset) error {
 }
 
 func (l *Log) truncateFullyLocked(off model.Offset) error {
+	if err := l.removeMarkLocked(); err != nil {
+		l.failLocked(err)
+		return fmt.Errorf("truncate fully to %d: %w: %w", off, ErrLogFailed, err)
+	}
 	doomed := l.segments()
 	s, err := createSegment(l.dir, off, l.cfg, l.nowMs())
 	if err != nil {
