@@ -196,9 +196,9 @@ func (p *Partition) WaitDurable(ctx context.Context, end model.Offset) error {
 }
 
 // Watch makes every append send a signal on ch (without blocking: ch
-// should have a buffer of one) until cancel is called. Long-polling
-// fetches wait this way, one channel for all the partitions they read.
-func (p *Partition) Watch(ch chan<- struct{}) (cancel func()) {
+// should have a buffer of one) until Unwatch(ch). Long-polling fetches
+// wait this way, one channel for all the partitions they read.
+func (p *Partition) Watch(ch chan<- struct{}) {
 	p.mu.Lock()
 	if p.watchers == nil {
 		p.watchers = map[chan<- struct{}]struct{}{}
@@ -206,12 +206,14 @@ func (p *Partition) Watch(ch chan<- struct{}) (cancel func()) {
 	p.watchers[ch] = struct{}{}
 	p.watching.Store(int32(len(p.watchers)))
 	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.watchers, ch)
-		p.watching.Store(int32(len(p.watchers)))
-		p.mu.Unlock()
-	}
+}
+
+// Unwatch ends a Watch(ch).
+func (p *Partition) Unwatch(ch chan<- struct{}) {
+	p.mu.Lock()
+	delete(p.watchers, ch)
+	p.watching.Store(int32(len(p.watchers)))
+	p.mu.Unlock()
 }
 
 func (p *Partition) wake() {

@@ -179,6 +179,7 @@ func writeReply(c net.Conn, buf *[]byte, p pending, flush func() error) error {
 		return err
 	}
 	_, err := body.WriteFrame(c, p.correlationID, flexible)
+	body.Release() // the handler gave it away with the reply
 	return err
 }
 

@@ -23,6 +23,8 @@ package handler
 // FETCH_SESSION_ID_NOT_FOUND.
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -40,62 +42,91 @@ func handleFetch(b *Broker, r *Request) *Reply {
 	if req.SessionEpoch > 0 {
 		return NowBody(encodeFetch(req, &wire.FetchResponse{ErrorCode: kerr.FetchSessionIDNotFound.Code}), flexible)
 	}
-	resp, n, parts := b.fetchOnce(req)
-	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(parts) == 0 {
-		return NowBody(encodeFetch(req, resp), flexible)
+	sc := fetchScratchPool.Get().(*fetchScratch)
+	if n := b.fetchOnce(req, sc); n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(sc.parts) == 0 {
+		return NowBody(sc.encode(req), flexible)
 	}
 	return LaterBody(func() (*wire.Body, bool) {
 		// Watch before re-reading, so an append between the read and
 		// the wait is not missed.
 		woken := make(chan struct{}, 1)
-		for _, p := range parts {
-			defer p.Watch(woken)()
+		watched := append([]*replica.Partition(nil), sc.parts...)
+		for _, p := range watched {
+			p.Watch(woken)
 		}
+		defer func() {
+			for _, p := range watched {
+				p.Unwatch(woken)
+			}
+		}()
 		deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 		defer deadline.Stop()
 		for {
-			if resp, n, _ = b.fetchOnce(req); n >= int(req.MinBytes) {
-				return encodeFetch(req, resp), flexible
+			if n := b.fetchOnce(req, sc); n >= int(req.MinBytes) {
+				return sc.encode(req), flexible
 			}
 			select {
 			case <-woken:
 			case <-r.Ctx.Done():
-				return encodeFetch(req, resp), flexible
+				return sc.encode(req), flexible
 			case <-deadline.C:
-				resp, _, _ = b.fetchOnce(req)
-				return encodeFetch(req, resp), flexible
+				b.fetchOnce(req, sc)
+				return sc.encode(req), flexible
 			}
 		}
 	})
 }
 
-// encodeFetch encodes resp at the request's version. The structures are
-// built by this package and always encode; a failure is a broken
-// invariant.
+// fetchScratch is what one fetch request rebuilds on every read: the
+// response (its slices reused) and the partitions read without error.
+// Pooled: a steady stream of fetches allocates none of it.
+type fetchScratch struct {
+	resp  wire.FetchResponse
+	parts []*replica.Partition
+}
+
+var fetchScratchPool = sync.Pool{New: func() any { return new(fetchScratch) }}
+
+// encode encodes the response and returns sc to the pool.
+func (sc *fetchScratch) encode(req *kmsg.FetchRequest) *wire.Body {
+	body := encodeFetch(req, &sc.resp)
+	clear(sc.parts)
+	sc.parts = sc.parts[:0]
+	for i := range sc.resp.Topics {
+		clear(sc.resp.Topics[i].Partitions) // file and partition references
+	}
+	fetchScratchPool.Put(sc)
+	return body
+}
+
+// encodeFetch encodes resp at the request's version into a pooled body,
+// which the connection releases once written. The structures are built
+// by this package and always encode; a failure is a broken invariant.
 func encodeFetch(req *kmsg.FetchRequest, resp *wire.FetchResponse) *wire.Body {
-	body := new(wire.Body)
+	body := wire.NewBody()
 	if err := wire.EncodeFetch(req.GetVersion(), resp, body); err != nil {
 		panic("encode fetch response: " + err.Error())
 	}
 	return body
 }
 
-// fetchOnce builds a response from what is readable now. It returns the
-// record bytes gathered and the partitions that were read without error
-// (those a long poll waits on).
-func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*wire.FetchResponse, int, []*replica.Partition) {
-	resp := &wire.FetchResponse{Topics: make([]wire.FetchTopic, len(req.Topics))}
+// fetchOnce fills sc with a response from what is readable now and the
+// partitions read without error (those a long poll waits on). It returns
+// the record bytes gathered.
+func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
+	resp := &sc.resp
+	resp.Topics = slices.Grow(resp.Topics[:0], len(req.Topics))[:len(req.Topics)]
+	sc.parts = sc.parts[:0]
 	im := b.Metadata.Current()
 	budget := req.MaxBytes
 	if budget <= 0 {
 		budget = 1<<31 - 1
 	}
 	total := 0
-	var parts []*replica.Partition
 	for i, rt := range req.Topics {
 		st := &resp.Topics[i]
 		st.Topic, st.TopicID = rt.Topic, model.TopicID(rt.TopicID)
-		st.Partitions = make([]wire.FetchPartition, len(rt.Partitions))
+		st.Partitions = slices.Grow(st.Partitions[:0], len(rt.Partitions))[:len(rt.Partitions)]
 		t := fetchTopic(im, req.GetVersion(), rt)
 		for j, rp := range rt.Partitions {
 			sp := &st.Partitions[j]
@@ -108,11 +139,11 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*wire.FetchResponse, int, []
 			total += n
 			budget -= int32(n)
 			if sp.ErrorCode == 0 {
-				parts = append(parts, part)
+				sc.parts = append(sc.parts, part)
 			}
 		}
 	}
-	return resp, total, parts
+	return total
 }
 
 func fetchTopic(im *metadata.Image, version int16, rt kmsg.FetchRequestTopic) *metadata.Topic {
@@ -155,6 +186,9 @@ func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchR
 	return part
 }
 
+// noAborted is a non-nil empty list (appending to it allocates anew).
+var noAborted = []wire.AbortedTransaction{}
+
 // readInto points sp's records at the partition's batches from the given
 // offset (a file section, sent later with sendfile) and returns their
 // size. read_committed reads below the last stable offset and fills the
@@ -163,7 +197,7 @@ func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchR
 func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne, readCommitted bool, sp *wire.FetchPartition) int {
 	upTo := sp.HighWatermark
 	if readCommitted {
-		sp.AbortedTransactions = []wire.AbortedTransaction{}
+		sp.AbortedTransactions = noAborted
 		upTo = sp.LastStableOffset
 	}
 	if from == sp.HighWatermark {

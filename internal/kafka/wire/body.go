@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"sync"
 )
 
 // Errors of response bodies that hold records by reference.
@@ -76,6 +77,26 @@ type Body struct {
 	copyBuf []byte
 	sr      io.SectionReader
 	sf      sendfileState
+}
+
+// bodyPool holds released Bodies with their buffers.
+var bodyPool = sync.Pool{New: func() any { return new(Body) }}
+
+// maxPooledBuf bounds the encoded-bytes buffer a released Body keeps: a
+// rare huge response (many partitions, records in memory) is not pinned.
+const maxPooledBuf = 256 << 10
+
+// NewBody returns an empty Body, reusing a released one when it can.
+func NewBody() *Body { return bodyPool.Get().(*Body) }
+
+// Release resets b and hands it back for NewBody; b must not be used
+// afterwards. Bodies that were not made by NewBody may be released too.
+func (b *Body) Release() {
+	b.Reset()
+	if cap(b.buf) > maxPooledBuf || cap(b.parts) > maxPooledBuf/16 {
+		return
+	}
+	bodyPool.Put(b)
 }
 
 // Reset empties b, keeping its buffers, and drops its references to the

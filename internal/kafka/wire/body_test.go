@@ -185,3 +185,17 @@ func TestBodyResetAndRewrite(t *testing.T) {
 		t.Fatal("Reset keeps references to the caller's files or bytes")
 	}
 }
+
+func TestReleasedBodyComesBackEmpty(t *testing.T) {
+	b := NewBody()
+	b.i32(7)
+	b.appendMem([]byte("records"))
+	b.Release()
+	for range 3 { // whichever body the pool hands out is empty
+		nb := NewBody()
+		if nb.Len() != 0 || len(nb.parts) != 0 || nb.files != 0 {
+			t.Fatalf("NewBody after Release: %d bytes, %d parts", nb.Len(), len(nb.parts))
+		}
+		defer nb.Release()
+	}
+}
