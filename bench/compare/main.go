@@ -22,7 +22,8 @@
 //	a  produce, 1 partition, 1 KiB, acks=1, 1M records
 //	b  produce, 6 partitions, 1 KiB, acks=all, idempotent, 1M records
 //	c  produce, 6 partitions, 100 B, acks=1, 2M records
-//	d  e2e, 6 partitions, 1 KiB, acks=all, 20,000 records/s for 20 s
+//	d  e2e, 6 partitions, 1 KiB, acks=all, 20,000 records/s for 20 s, linger 0
+//	d1 d with acks=1
 //
 // Each round starts every broker afresh, in turn (sluice, kfake, ceiling,
 // then again next round), measures its cold start (exec to the first good
@@ -73,7 +74,7 @@ var hidden = map[string]bool{"serve-kfake": true, "data": true, "blackhole": tru
 func parseFlags() *options {
 	o := &options{}
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every broker once, in turn")
-	flag.StringVar(&o.workloads, "workloads", "a,b,c,d", "workloads to run (comma-separated: a, b, c, d)")
+	flag.StringVar(&o.workloads, "workloads", "a,b,c,d", "workloads to run (comma-separated: a, b, c, d, d1)")
 	flag.StringVar(&o.brokers, "brokers", "sluice,kfake,ceiling", "brokers to compare")
 	flag.Float64Var(&o.scale, "scale", 1, "multiply records and durations by this (e.g. 0.1 for a quick run)")
 	flag.StringVar(&o.sluiceBin, "sluice-bin", "", "sluice binary to run (default: go build ./cmd/sluice into a temp dir)")
