@@ -61,7 +61,9 @@ const (
 	snapBatchSize  = 4 + 4 + 8 + 8 + 8
 )
 
-var snapCRCTable = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is the CRC32C table of the package's own files (producer
+// snapshots, the written mark).
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // errBadSnapshot marks a snapshot file that does not decode.
 var errBadSnapshot = errors.New("bad producer snapshot")
@@ -93,7 +95,7 @@ func encodeProducerSnapshot(off model.Offset, entries []ProducerSnapshotEntry) [
 			b = be.AppendUint64(b, uint64(bt.Timestamp))
 		}
 	}
-	be.PutUint32(b[2:], crc32.Checksum(b[6:], snapCRCTable))
+	be.PutUint32(b[2:], crc32.Checksum(b[6:], castagnoli))
 	return b
 }
 
@@ -107,7 +109,7 @@ func decodeProducerSnapshot(b []byte, want model.Offset) ([]ProducerSnapshotEntr
 	if v := be.Uint16(b); v != producerSnapshotVersion {
 		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, v)
 	}
-	if crc32.Checksum(b[6:], snapCRCTable) != be.Uint32(b[2:]) {
+	if crc32.Checksum(b[6:], castagnoli) != be.Uint32(b[2:]) {
 		return nil, fmt.Errorf("%w: crc mismatch", errBadSnapshot)
 	}
 	if off := model.Offset(be.Uint64(b[6:])); off != want {

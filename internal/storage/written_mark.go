@@ -59,14 +59,12 @@ type writtenMark struct {
 	timeEntries int64        // time index entries written
 }
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
 // encode returns the file's bytes: one line of fields ending in a CRC32C
 // of the text before it, padded with spaces to writtenMarkSize.
 func (m writtenMark) encode() []byte {
 	b := make([]byte, 0, writtenMarkSize)
 	b = fmt.Appendf(b, "v0 %s %d %d %d %d %d", m.bootID, m.base, m.size, m.next, m.offEntries, m.timeEntries)
-	b = fmt.Appendf(b, " %08x\n", crc32.Checksum(b, crcTable))
+	b = fmt.Appendf(b, " %08x\n", crc32.Checksum(b, castagnoli))
 	for len(b) < writtenMarkSize {
 		b = append(b, ' ')
 	}
@@ -85,7 +83,7 @@ func parseWrittenMark(b []byte) (writtenMark, error) {
 		return m, fmt.Errorf("written mark: no checksum")
 	}
 	var sum uint32
-	if _, err := fmt.Sscanf(string(line[i+1:]), "%08x", &sum); err != nil || sum != crc32.Checksum(line[:i], crcTable) {
+	if _, err := fmt.Sscanf(string(line[i+1:]), "%08x", &sum); err != nil || sum != crc32.Checksum(line[:i], castagnoli) {
 		return m, fmt.Errorf("written mark: bad checksum")
 	}
 	var v string
