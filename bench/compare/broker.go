@@ -44,6 +44,7 @@ type env struct {
 	self      string // this program, re-executed for kfake
 	workDir   string // temp dir for data dirs and logs
 	kfakeSync bool
+	sluiceSet []string // extra --set key=value for sluice serve
 }
 
 // freePort returns a loopback port nobody listens on right now.
@@ -77,6 +78,9 @@ func startBroker(ctx context.Context, kind string, e env) (*brokerProc, error) {
 		b.cmd = exec.Command(e.sluiceBin, "serve", "--log-level", "warn",
 			"--set", fmt.Sprintf("listeners=PLAINTEXT://%s,CONTROLLER://127.0.0.1:%d", b.addr, ctrl),
 			"--set", "log.dirs="+filepath.Join(dir, "data"))
+		for _, kv := range e.sluiceSet {
+			b.cmd.Args = append(b.cmd.Args, "--set", kv)
+		}
 	default:
 		args := []string{"-serve-kfake", strconv.Itoa(port), "-data", filepath.Join(dir, "data")}
 		if kind == kindCeiling {

@@ -59,6 +59,7 @@ type options struct {
 	scale     float64
 	sluiceBin string
 	kfakeSync bool
+	sluiceSet string
 	jsonOut   string
 	verbose   bool
 
@@ -79,6 +80,7 @@ func parseFlags() *options {
 	flag.Float64Var(&o.scale, "scale", 1, "multiply records and durations by this (e.g. 0.1 for a quick run)")
 	flag.StringVar(&o.sluiceBin, "sluice-bin", "", "sluice binary to run (default: go build ./cmd/sluice into a temp dir)")
 	flag.BoolVar(&o.kfakeSync, "kfake-sync", false, "kfake fsyncs every batch (kfake.SyncWrites)")
+	flag.StringVar(&o.sluiceSet, "sluice-set", "", "broker settings for sluice serve, comma-separated key=value (e.g. sluice.fsync.scope=filesystem)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every sample as JSON to this file")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's progress lines")
 	flag.IntVar(&o.serveKfake, "serve-kfake", 0, "internal: serve a kfake broker on this port")
@@ -132,6 +134,9 @@ func compare(ctx context.Context, o *options) error {
 	}
 	defer os.RemoveAll(work)
 	e := env{sluiceBin: o.sluiceBin, workDir: work, kfakeSync: o.kfakeSync}
+	if o.sluiceSet != "" {
+		e.sluiceSet = strings.Split(o.sluiceSet, ",")
+	}
 	if e.self, err = os.Executable(); err != nil {
 		return err
 	}
@@ -201,6 +206,9 @@ func printSetup(o *options, ws []workload, kinds []string) {
 		sync = "fsync every batch"
 	}
 	fmt.Printf("  sluice: acks=all answered after an fsync (group commit); acks=1 from the page cache\n")
+	if o.sluiceSet != "" {
+		fmt.Printf("  sluice settings: %s\n", o.sluiceSet)
+	}
 	fmt.Printf("  kfake:  kfake.DataDir, %s; ceiling: kfake.BlackholeProduce (acks without storing)\n", sync)
 	for _, w := range ws {
 		fmt.Printf("  %s: %s\n", w.name, w.desc)

@@ -72,6 +72,7 @@ type Broker struct {
 
 	HTTPListener string // "" when off
 	WriteCaching bool
+	FsyncScope   string // sluice.fsync.scope: "file" or "filesystem"
 
 	static         map[string]string // file + overrides, canonical values
 	perBroker      map[string]string // dynamic, this broker
@@ -208,6 +209,7 @@ func (b *Broker) fillCore() {
 	b.BrokerSessionTimeoutMs = int32(b.Int("broker.session.timeout.ms"))
 	b.HTTPListener = b.String("sluice.http.listener")
 	b.WriteCaching = b.Bool("sluice.write.caching")
+	b.FsyncScope = b.String("sluice.fsync.scope")
 }
 
 func (b *Broker) fillCoordinators() {

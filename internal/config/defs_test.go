@@ -109,6 +109,7 @@ func TestCheckMessages(t *testing.T) {
 		{"controller.quorum.voters", "1@localhost", "Expected host:port"},
 		{"controller.quorum.voters", "x@localhost:9093", "Expected id@host:port"},
 		{"sluice.http.listener", "9644", "Expected host:port"},
+		{"sluice.fsync.scope", "disk", "String must be one of: file, filesystem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -58,6 +58,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		},
 		MaxRequestBytes:        cfg.SocketRequestMaxBytes,
 		TopicConfig:            topicResolver(cfg, log),
+		SyncFileSystem:         cfg.FsyncScope == "filesystem",
 		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		CleanerInterval:        cleanerInterval(cfg),
 		Groups:                 group.OptionsFromConfig(cfg),

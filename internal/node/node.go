@@ -27,6 +27,7 @@ import (
 	"github.com/sluice-io/sluice/internal/producerid"
 	"github.com/sluice-io/sluice/internal/raft"
 	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
 )
 
 // Listener is one Kafka listener: where to bind and what to advertise.
@@ -47,6 +48,9 @@ type Options struct {
 	MaxRequestBytes int32
 	// TopicConfig resolves a topic's overrides into a partition config.
 	TopicConfig cluster.Resolver
+	// SyncFileSystem makes every sync round one shared syncfs of the data
+	// directory's file system (sluice.fsync.scope=filesystem).
+	SyncFileSystem bool
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
 	// CleanerInterval is how often the log cleaner looks for compacted
@@ -67,6 +71,7 @@ type Node struct {
 	quorum   *raft.Node
 	pub      *metadata.Publisher
 	replicas *cluster.Replicas
+	fss      *storage.FSSync // nil unless SyncFileSystem
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
 	server   *conn.Server
@@ -85,7 +90,18 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
-	n.replicas = cluster.New(opts.NodeID, opts.DataDir, opts.TopicConfig, opts.Log)
+	resolve := opts.TopicConfig
+	if opts.SyncFileSystem {
+		if n.fss, err = storage.OpenFSSync(opts.DataDir); err != nil {
+			return nil, err
+		}
+		resolve = func(overrides map[string]string) replica.Config {
+			rc := opts.TopicConfig(overrides)
+			rc.Storage.FSSync = n.fss
+			return rc
+		}
+	}
+	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
 	n.pub.Subscribe(n.replicas.Reconcile)
 	n.quorum, err = raft.Open(raft.Config{
 		ID:     uint64(opts.NodeID),
@@ -213,6 +229,9 @@ func (n *Node) Close() error {
 	var err error
 	if n.replicas != nil {
 		err = n.replicas.Close()
+	}
+	if n.fss != nil {
+		n.fss.Close() // after the logs' last sync rounds
 	}
 	if n.quorum != nil {
 		if qerr := n.quorum.Close(); err == nil {

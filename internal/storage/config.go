@@ -36,6 +36,11 @@ type Config struct {
 	// written mark is refreshed (written_mark.go); 0 means one second,
 	// negative turns marks off.
 	WrittenMarkMs int64
+
+	// FSSync is not a Kafka setting: when set, a sync round of the log is
+	// one shared syncfs of its data directory's file system (fs_sync.go)
+	// instead of an fdatasync per file written.
+	FSSync *FSSync
 }
 
 // DefaultConfig returns Kafka's defaults: 1 GiB segments rolled weekly, 4 KiB

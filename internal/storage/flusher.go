@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -169,12 +170,18 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	dirDirty, epochsDirty := l.dirDirty, l.epochsDirty
 	l.dirDirty, l.epochsDirty = false, false
 	l.unflushed = 0
+	fss := l.cfg.FSSync
 	l.mu.Unlock()
 
 	if l.onSync != nil {
 		l.onSync()
 	}
-	err := l.syncFiles(logs, idx, epochsDirty, dirDirty)
+	var err error
+	if fss != nil {
+		err = l.syncFS(fss, idx)
+	} else {
+		err = l.syncFiles(logs, idx, epochsDirty, dirDirty)
+	}
 	for _, s := range logs {
 		s.release()
 	}
@@ -211,6 +218,23 @@ func (l *Log) syncFiles(logs, idx []*segment, epochsDirty, dirDirty bool) error 
 	}
 	return nil
 }
+
+// syncFS is syncFiles by one shared syncfs, which covers every file and
+// directory of the log. The rolled segments' indexes are still visited so
+// they release their descriptors (their pages are clean by then).
+func (l *Log) syncFS(fss *FSSync, idx []*segment) error {
+	if err := fss.Sync(); err != nil {
+		return err
+	}
+	for _, s := range idx {
+		if err := s.syncIndexes(syncedByFS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func syncedByFS(*os.File) error { return nil }
 
 // floorSegment returns the index of the last segment whose base is <= off,
 // or 0 when off is below every segment.

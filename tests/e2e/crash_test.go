@@ -12,16 +12,35 @@ import (
 )
 
 // TestKill9KeepsAcknowledgedRecords kills the broker with SIGKILL in the
-// middle of a produce load on a topic with flush.messages=1, restarts it
-// over the same data, and checks that every acknowledged record is there,
-// at the offset it was acknowledged with, exactly once.
+// middle of a produce load, restarts it over the same data, and checks
+// that every acknowledged record is there, at the offset it was
+// acknowledged with, exactly once: with acks=1 on a topic with
+// flush.messages=1 (fsyncs in the append path), and with acks=all on a
+// broker whose sync rounds are shared syncfs calls
+// (sluice.fsync.scope=filesystem).
 func TestKill9KeepsAcknowledgedRecords(t *testing.T) {
 	t.Parallel()
-	b := startBroker(t)
+	for _, tc := range []struct {
+		name     string
+		settings []string
+		topic    map[string]*string
+		acks     kgo.Acks
+	}{
+		{"flush.messages=1 acks=1", nil, map[string]*string{"flush.messages": ptr("1")}, kgo.LeaderAck()},
+		{"fsync.scope=filesystem acks=all", []string{"sluice.fsync.scope=filesystem"}, nil, kgo.AllISRAcks()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testKill9KeepsAcknowledged(t, startBroker(t, tc.settings...), tc.topic, tc.acks)
+		})
+	}
+}
+
+func testKill9KeepsAcknowledged(t *testing.T, b *broker, topicConfigs map[string]*string, acks kgo.Acks) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	adm := newAdmin(t, b)
-	resp, err := adm.CreateTopic(ctx, 3, 1, map[string]*string{"flush.messages": ptr("1")}, "crash")
+	resp, err := adm.CreateTopic(ctx, 3, 1, topicConfigs, "crash")
 	if err != nil || resp.Err != nil {
 		t.Fatalf("create topic: %v %v", err, resp.Err)
 	}
@@ -33,7 +52,7 @@ func TestKill9KeepsAcknowledgedRecords(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string]ack{}
 	prod, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.DefaultProduceTopic("crash"),
-		kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
+		kgo.RequiredAcks(acks), kgo.DisableIdempotentWrite(),
 		kgo.RecordRetries(0), kgo.ProducerLinger(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
