@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -52,20 +53,28 @@ type pending struct {
 
 // serveConn runs one connection: this goroutine reads and dispatches, a
 // writer goroutine answers in order.
+//
+// A reply that is ready at once while nothing is queued before it is
+// written by the reader itself: handing it to the writer would wake a
+// parked goroutine (and often an OS thread) per request. unwritten counts
+// replies handed to the writer and not yet on the socket; the reader
+// writes only when it is zero, so the socket has one writer at a time and
+// replies keep their order.
 func (s *Server) serveConn(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	info := &handler.ConnInfo{Remote: c.RemoteAddr().String(), Listener: s.cfg.Name}
 	queue := make(chan pending, s.cfg.MaxInFlight)
+	var unwritten atomic.Int32
 	ctx, cancel := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		s.writeLoop(ctx, c, queue)
+		s.writeLoop(ctx, c, queue, &unwritten)
 		drain(queue)
 	}()
-	err := s.readLoop(ctx, c, info, queue)
+	err := s.readLoop(ctx, c, info, queue, &unwritten)
 	cancel() // the client is gone or broke the protocol: stop waiting for it
 	close(queue)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -75,9 +84,10 @@ func (s *Server) serveConn(c net.Conn) {
 	<-writerDone
 }
 
-func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending) error {
+func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
 	r := bufio.NewReaderSize(c, readBufferSize)
 	var hdr wire.RequestHeader // reused: its client id string survives requests
+	o := &out{c: c}            // replies the reader writes itself
 	for {
 		// Handlers may keep slices of the frame until their reply is
 		// written (frames.go says which frames are then recycled).
@@ -100,7 +110,28 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 			f.release() // no reply (acks=0): the handler is done with it
 			continue
 		}
-		queue <- pending{correlationID: hdr.CorrelationID, reply: reply, frame: f}
+		p := pending{correlationID: hdr.CorrelationID, reply: reply, frame: f}
+		if unwritten.Load() == 0 && ready(reply) {
+			if err := o.reply(p); err != nil {
+				return err
+			}
+			if err := o.flush(); err != nil {
+				return err
+			}
+			f.release()
+			continue
+		}
+		unwritten.Add(1)
+		queue <- p
+	}
+}
+
+func ready(r *handler.Reply) bool {
+	select {
+	case <-r.Done():
+		return true
+	default:
+		return false
 	}
 }
 
@@ -126,24 +157,13 @@ func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, 
 // encoded one after another into one buffer and written together; a
 // pre-encoded body (Fetch) goes straight to the socket, its file sections
 // by sendfile.
-func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending) {
-	var buf []byte // encoded replies not yet written
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		_, err := c.Write(buf)
-		buf = buf[:0]
-		if cap(buf) > maxKeptWriteBuffer {
-			buf = nil // a rare large reply: do not keep its memory per connection
-		}
-		return err
-	}
+func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending, unwritten *atomic.Int32) {
+	o := &out{c: c, unwritten: unwritten}
 	for p := range queue {
 		select {
 		case <-p.reply.Done():
 		default: // not ready: send what is gathered before waiting
-			if err := flush(); err != nil {
+			if err := o.flush(); err != nil {
 				c.Close()
 				return
 			}
@@ -153,34 +173,18 @@ func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending
 				return
 			}
 		}
-		if err := writeReply(c, &buf, p, flush); err != nil {
+		if err := o.reply(p); err != nil {
 			c.Close() // the frame on the wire may be torn
 			return
 		}
 		p.frame.release()
-		if len(queue) == 0 || len(buf) >= writeBatchBytes {
-			if err := flush(); err != nil {
+		if len(queue) == 0 || len(o.buf) >= writeBatchBytes {
+			if err := o.flush(); err != nil {
 				c.Close()
 				return
 			}
 		}
 	}
-}
-
-// writeReply appends p's response to buf, or for a pre-encoded body
-// flushes buf and writes the body to the socket.
-func writeReply(c net.Conn, buf *[]byte, p pending, flush func() error) error {
-	body, flexible := p.reply.Body()
-	if body == nil {
-		*buf = wire.AppendResponse(*buf, p.correlationID, p.reply.Msg())
-		return nil
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	_, err := body.WriteFrame(c, p.correlationID, flexible)
-	body.Release() // the handler gave it away with the reply
-	return err
 }
 
 // drain empties the queue after the writer stopped, so the reader never
