@@ -125,9 +125,30 @@ func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
 	return p.appendGuarded(b, nowMs, 0)
 }
 
+// AppendHeld is Append, or with a guard AppendVerified, that leaves the
+// watchers asleep: the caller calls Wake once the rest of its request is
+// appended, so a long-polling fetch wakes once and reads every partition
+// the produce wrote (Kafka completes delayed fetches after the whole
+// produce) instead of answering with the first and fetching again.
+func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
+	return p.appendQuiet(b, nowMs, guard)
+}
+
+// Wake signals the watchers (after AppendHeld).
+func (p *Partition) Wake() { p.wake() }
+
 // appendGuarded is Append with the guard of a verified transactional
 // batch (AppendVerified), 0 for none.
 func (p *Partition) appendGuarded(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
+	base, ts, err := p.appendQuiet(b, nowMs, guard)
+	if err == nil {
+		p.wake()
+	}
+	return base, ts, err
+}
+
+// appendQuiet is appendGuarded without waking the watchers.
+func (p *Partition) appendQuiet(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
 	cfg := p.cfg.Load()
 	if len(b) > int(cfg.MaxMessageBytes) {
 		return 0, -1, fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)
@@ -164,18 +185,13 @@ func (p *Partition) appendGuarded(b []byte, nowMs int64, guard TxnGuard) (model.
 	if h.ProducerID() >= 0 {
 		// Idempotent or transactional: sequence checks and de-duplication,
 		// atomic with the append (partition_producers.go).
-		base, ts, err := p.appendIdempotent(b, appendTime, nowMs, guard)
-		if err == nil {
-			p.wake()
-		}
-		return base, ts, err
+		return p.appendIdempotent(b, appendTime, nowMs, guard)
 	}
 	base, err := p.log.Append(b, p.LeaderEpoch())
 	if err != nil {
 		return 0, -1, err
 	}
 	p.afterPlainAppend()
-	p.wake()
 	return base, appendTime, nil
 }
 

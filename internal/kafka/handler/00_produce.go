@@ -56,6 +56,8 @@ func handleProduce(b *Broker, r *Request) *Reply {
 	im := b.Metadata.Current()
 	nowMs := b.Now().UnixMilli()
 	var waits []durableWait
+	var wokenBuf [8]*replica.Partition
+	appended := wokenBuf[:0] // to wake once the whole request is appended
 	// Sized up front: waits keep pointers into these slices.
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i := range req.Topics {
@@ -75,11 +77,18 @@ func handleProduce(b *Broker, r *Request) *Reply {
 			case t == nil:
 				sp.ErrorCode = unknown.Code
 			default:
-				if part, end, ok := b.produceTo(t, req.GetVersion(), req.TransactionID, rp, sp, nowMs); ok && req.Acks == -1 {
+				part, end, ok := b.produceTo(t, req.GetVersion(), req.TransactionID, rp, sp, nowMs)
+				if ok {
+					appended = append(appended, part)
+				}
+				if ok && req.Acks == -1 {
 					waits = append(waits, durableWait{part: part, end: end, resp: sp})
 				}
 			}
 		}
+	}
+	for _, p := range appended {
+		p.Wake()
 	}
 	if req.Acks == 0 {
 		return nil

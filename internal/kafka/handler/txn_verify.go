@@ -26,13 +26,15 @@ import (
 // coordinator.
 
 // appendBatch appends one produced batch, verifying it first when it is
-// transactional.
+// transactional. The partition's watchers are not woken: the caller wakes
+// every partition of the request once all are appended
+// (replica.AppendHeld).
 func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int16, records []byte, nowMs int64) (model.Offset, int64, error) {
 	h := batch.Header(records)
 	tv2 := version >= 12
 	if !h.IsTransactional() || h.ProducerID() < 0 || txnID == nil || *txnID == "" || b.Txns == nil ||
 		(!tv2 && !b.Txns.Options().VerifyPartitions) {
-		return part.Append(records, nowMs)
+		return part.AppendHeld(records, nowMs, 0)
 	}
 	pid, epoch := model.ProducerID(h.ProducerID()), model.ProducerEpoch(h.ProducerEpoch())
 	guard, verify, err := part.BeginTxnVerification(pid)
@@ -46,7 +48,7 @@ func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int
 			return 0, -1, produceVerifyError(code, part.TP)
 		}
 	}
-	return part.AppendVerified(records, nowMs, guard)
+	return part.AppendHeld(records, nowMs, guard)
 }
 
 // produceVerifyError is what a produce answers for a failed verification,
