@@ -69,12 +69,14 @@ type Body struct {
 	run   int   // start in buf of the bytes not yet closed into a part
 	ext   int64 // bytes held outside buf (partMem and partFile)
 	files int   // number of partFile parts
+	fileN int64 // bytes of all partFile parts
 
 	// Scratch for WriteFrame, kept to avoid allocations.
 	hdr     [9]byte
 	vec     [][]byte
 	nb      net.Buffers
 	copyBuf []byte
+	gather  []byte // file bytes of a small response (body_sendfile_linux.go)
 	sr      io.SectionReader
 	sf      sendfileState
 }
@@ -106,7 +108,7 @@ func (b *Body) Reset() {
 	clear(b.parts)
 	b.parts = b.parts[:0]
 	clear(b.vec)
-	b.run, b.ext, b.files = 0, 0, 0
+	b.run, b.ext, b.files, b.fileN = 0, 0, 0, 0
 }
 
 // Len is the size of the body in bytes, without frame size and header.
@@ -139,6 +141,7 @@ func (b *Body) appendFile(s FileSection) {
 	b.parts = append(b.parts, part{kind: partFile, file: s})
 	b.ext += s.Len
 	b.files++
+	b.fileN += s.Len
 }
 
 // WriteFrame writes the whole response frame to w: the 4-byte size, the

@@ -52,6 +52,10 @@ func (b *Body) writeZeroCopy(w io.Writer, hdr []byte) (n int64, handled bool, er
 	if err != nil {
 		return 0, false, nil
 	}
+	if b.files > 0 && b.fileN <= maxGatherBytes {
+		n, err := b.writeGathered(w, hdr)
+		return n, true, err
+	}
 	if b.files > 0 {
 		// Hold partial packets while the small header writes and the
 		// sendfiles alternate, as nginx's tcp_nopush does.
@@ -61,26 +65,73 @@ func (b *Body) writeZeroCopy(w io.Writer, hdr []byte) (n int64, handled bool, er
 	b.vec = append(b.vec[:0], hdr)
 	for i := range b.parts {
 		p := &b.parts[i]
-		switch p.kind {
-		case partBuf:
-			b.vec = append(b.vec, b.buf[p.lo:p.hi])
-		case partMem:
-			b.vec = append(b.vec, p.mem)
-		case partFile:
-			m, err := b.flushVec(w)
-			n += m
-			if err != nil {
-				return n, true, err
-			}
-			m, err = b.sendFile(w, rc, p.file)
-			n += m
-			if err != nil {
-				return n, true, err
-			}
+		if b.vecBytes(p) {
+			continue
+		}
+		m, err := b.flushVec(w)
+		n += m
+		if err != nil {
+			return n, true, err
+		}
+		m, err = b.sendFile(w, rc, p.file)
+		n += m
+		if err != nil {
+			return n, true, err
 		}
 	}
 	m, err := b.flushVec(w)
 	return n + m, true, err
+}
+
+// maxGatherBytes is the most file bytes a response copies instead of
+// sending them by sendfile. A consumer at the log end gets responses of a
+// few small sections, one per partition: sending each by sendfile between
+// writevs, corked, costs two syscalls per section and two setsockopts,
+// while reading them (pread, from the page cache) costs one each and the
+// whole frame then leaves in one writev. Large responses, a consumer
+// catching up, keep sendfile.
+const maxGatherBytes = 64 << 10
+
+// vecBytes adds a byte part to b.vec; false for a file part.
+func (b *Body) vecBytes(p *part) bool {
+	switch p.kind {
+	case partBuf:
+		b.vec = append(b.vec, b.buf[p.lo:p.hi])
+	case partMem:
+		b.vec = append(b.vec, p.mem)
+	default:
+		return false
+	}
+	return true
+}
+
+// writeGathered reads the file sections into b.gather and writes the frame
+// with one writev.
+func (b *Body) writeGathered(w io.Writer, hdr []byte) (int64, error) {
+	if int64(cap(b.gather)) < b.fileN {
+		b.gather = make([]byte, maxGatherBytes)
+	}
+	g := b.gather[:0]
+	b.vec = append(b.vec[:0], hdr)
+	for i := range b.parts {
+		p := &b.parts[i]
+		if b.vecBytes(p) {
+			continue
+		}
+		s := p.file
+		dst := g[len(g) : len(g)+int(s.Len)]
+		if n, err := s.File.ReadAt(dst, s.Pos); n < len(dst) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			clear(b.vec)
+			b.vec = b.vec[:0]
+			return 0, fmt.Errorf("read %s at %d+%d: %w", s.File.Name(), s.Pos, s.Len, err)
+		}
+		g = g[:len(g)+len(dst)]
+		b.vec = append(b.vec, dst)
+	}
+	return b.flushVec(w)
 }
 
 func corkOn(fd uintptr)  { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) }
