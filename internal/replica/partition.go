@@ -122,33 +122,24 @@ func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
 // offsets assigned in place. It returns the base offset and, for
 // LogAppendTime topics, the broker timestamp (else -1).
 func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
-	return p.appendGuarded(b, nowMs, 0)
-}
-
-// AppendHeld is Append, or with a guard AppendVerified, that leaves the
-// watchers asleep: the caller calls Wake once the rest of its request is
-// appended, so a long-polling fetch wakes once and reads every partition
-// the produce wrote (Kafka completes delayed fetches after the whole
-// produce) instead of answering with the first and fetching again.
-func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
-	return p.appendQuiet(b, nowMs, guard)
-}
-
-// Wake signals the watchers (after AppendHeld).
-func (p *Partition) Wake() { p.wake() }
-
-// appendGuarded is Append with the guard of a verified transactional
-// batch (AppendVerified), 0 for none.
-func (p *Partition) appendGuarded(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
-	base, ts, err := p.appendQuiet(b, nowMs, guard)
+	base, ts, err := p.AppendHeld(b, nowMs, 0)
 	if err == nil {
 		p.wake()
 	}
 	return base, ts, err
 }
 
-// appendQuiet is appendGuarded without waking the watchers.
-func (p *Partition) appendQuiet(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
+// Wake signals the watchers (after AppendHeld).
+func (p *Partition) Wake() { p.wake() }
+
+// AppendHeld is Append that leaves the watchers asleep: the caller calls
+// Wake once the rest of its request is appended, so a long-polling fetch
+// wakes once and reads every partition the produce wrote (Kafka completes
+// delayed fetches after the whole produce) instead of answering with the
+// first and fetching again. guard is that of a transactional batch checked
+// with BeginTxnVerification, 0 for none: such a batch is refused with
+// ErrInvalidTxnState when a marker ended the producer's transaction since.
+func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
 	cfg := p.cfg.Load()
 	if len(b) > int(cfg.MaxMessageBytes) {
 		return 0, -1, fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)

@@ -235,7 +235,7 @@ func parseMarker(b []byte) (TxnMarker, error) {
 // BeginTxnVerification starts the KIP-890 check of a transactional batch
 // of pid: verify reports that the producer has no transaction open here
 // (so the coordinator must first confirm the partition is in its ongoing
-// transaction). The guard goes to AppendVerified; a marker for pid in
+// transaction). The guard goes to AppendHeld; a marker for pid in
 // between voids it.
 func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, verify bool, err error) {
 	p.prod.mu.Lock()
@@ -251,13 +251,6 @@ func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, 
 	p.txn.guards[pid] = p.txn.nextGuard
 	_, open := st.open[pid]
 	return p.txn.nextGuard, !open, nil
-}
-
-// AppendVerified is Append for a transactional batch whose producer was
-// checked with BeginTxnVerification: the batch is refused with
-// ErrInvalidTxnState when a marker ended the producer's transaction since.
-func (p *Partition) AppendVerified(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
-	return p.appendGuarded(b, nowMs, guard)
 }
 
 // EndTxnVerification drops pid's guard when its batch is not appended

@@ -170,21 +170,21 @@ func TestTxnVerificationGuard(t *testing.T) {
 	if err := marker(7, 0, 0, false)(p); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.AppendVerified(txnBatch(1, 7, 0, 0), testNow, g); !errors.Is(err, ErrInvalidTxnState) {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("append after the marker voided the guard: %v", err)
 	}
 	g, verify, _ = p.BeginTxnVerification(7)
 	if !verify {
 		t.Fatal("no open transaction: must verify")
 	}
-	if _, _, err := p.AppendVerified(txnBatch(1, 7, 0, 0), testNow, g); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g); err != nil {
 		t.Fatal(err)
 	}
 	g, verify, _ = p.BeginTxnVerification(7)
 	if verify {
 		t.Fatal("transaction open: nothing to verify")
 	}
-	if _, _, err := p.AppendVerified(txnBatch(1, 7, 0, 1), testNow, g); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, g); err != nil {
 		t.Fatal(err)
 	}
 	p.EndTxnVerification(7, g)

@@ -153,11 +153,14 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	}
 	target := l.next
 	durable, gen := l.flush.snapshot()
-	segs := l.segments()
-	logs := make([]*segment, 0, 2)
-	for _, s := range segs[floorSegment(segs, durable):] {
-		if s.acquire() {
-			logs = append(logs, s)
+	fss := l.cfg.FSSync
+	var logs []*segment // the segment files to fdatasync (syncfs covers them)
+	if fss == nil {
+		segs := l.segments()
+		for _, s := range segs[floorSegment(segs, durable):] {
+			if s.acquire() {
+				logs = append(logs, s)
+			}
 		}
 	}
 	idx := l.needIndexSync[:0:0]
@@ -170,7 +173,6 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	dirDirty, epochsDirty := l.dirDirty, l.epochsDirty
 	l.dirDirty, l.epochsDirty = false, false
 	l.unflushed = 0
-	fss := l.cfg.FSSync
 	l.mu.Unlock()
 
 	if l.onSync != nil {
