@@ -85,9 +85,9 @@ func (s *Server) serveConn(c net.Conn) {
 }
 
 func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
-	r := bufio.NewReaderSize(c, readBufferSize)
+	r := bufio.NewReaderSize(newRawReader(c), readBufferSize)
 	var hdr wire.RequestHeader // reused: its client id string survives requests
-	o := &out{c: c}            // replies the reader writes itself
+	o := newOut(c, nil)        // replies the reader writes itself
 	for {
 		// Handlers may keep slices of the frame until their reply is
 		// written (frames.go says which frames are then recycled).
@@ -158,7 +158,7 @@ func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, 
 // pre-encoded body (Fetch) goes straight to the socket, its file sections
 // by sendfile.
 func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending, unwritten *atomic.Int32) {
-	o := &out{c: c, unwritten: unwritten}
+	o := newOut(c, unwritten)
 	for p := range queue {
 		select {
 		case <-p.reply.Done():

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 
@@ -12,10 +13,15 @@ import (
 // reach the socket; the reader's (unwritten nil) writes only when that
 // count is zero.
 type out struct {
-	c         net.Conn
+	c         net.Conn      // for pre-encoded bodies (writev, sendfile)
+	w         io.Writer     // c, raw where it can be (rawsock_linux.go)
 	buf       []byte        // encoded replies not yet written
 	held      int32         // replies in buf
 	unwritten *atomic.Int32 // nil for the reader
+}
+
+func newOut(c net.Conn, unwritten *atomic.Int32) *out {
+	return &out{c: c, w: newRawWriter(c), unwritten: unwritten}
 }
 
 // reply appends p's response to buf or, for a pre-encoded body, flushes
@@ -41,7 +47,7 @@ func (o *out) flush() error {
 	if len(o.buf) == 0 {
 		return nil
 	}
-	_, err := o.c.Write(o.buf)
+	_, err := o.w.Write(o.buf)
 	o.buf = o.buf[:0]
 	if cap(o.buf) > maxKeptWriteBuffer {
 		o.buf = nil // a rare large reply: do not keep its memory per connection
