@@ -45,6 +45,7 @@ type env struct {
 	workDir   string // temp dir for data dirs and logs
 	kfakeSync bool
 	sluiceSet []string // extra --set key=value for sluice serve
+	sluiceEnv []string // extra KEY=VALUE in sluice serve's environment
 }
 
 // freePort returns a loopback port nobody listens on right now.
@@ -80,6 +81,9 @@ func startBroker(ctx context.Context, kind string, e env) (*brokerProc, error) {
 			"--set", "log.dirs="+filepath.Join(dir, "data"))
 		for _, kv := range e.sluiceSet {
 			b.cmd.Args = append(b.cmd.Args, "--set", kv)
+		}
+		if len(e.sluiceEnv) > 0 {
+			b.cmd.Env = append(os.Environ(), e.sluiceEnv...)
 		}
 	default:
 		args := []string{"-serve-kfake", strconv.Itoa(port), "-data", filepath.Join(dir, "data")}

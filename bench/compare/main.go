@@ -60,6 +60,7 @@ type options struct {
 	sluiceBin string
 	kfakeSync bool
 	sluiceSet string
+	sluiceEnv string
 	jsonOut   string
 	verbose   bool
 
@@ -81,6 +82,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.sluiceBin, "sluice-bin", "", "sluice binary to run (default: go build ./cmd/sluice into a temp dir)")
 	flag.BoolVar(&o.kfakeSync, "kfake-sync", false, "kfake fsyncs every batch (kfake.SyncWrites)")
 	flag.StringVar(&o.sluiceSet, "sluice-set", "", "broker settings for sluice serve, comma-separated key=value (e.g. sluice.fsync.scope=filesystem)")
+	flag.StringVar(&o.sluiceEnv, "sluice-env", "", "environment for sluice serve, comma-separated KEY=VALUE (e.g. GOMAXPROCS=1)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every sample as JSON to this file")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's progress lines")
 	flag.IntVar(&o.serveKfake, "serve-kfake", 0, "internal: serve a kfake broker on this port")
@@ -136,6 +138,14 @@ func compare(ctx context.Context, o *options) error {
 	e := env{sluiceBin: o.sluiceBin, workDir: work, kfakeSync: o.kfakeSync}
 	if o.sluiceSet != "" {
 		e.sluiceSet = strings.Split(o.sluiceSet, ",")
+	}
+	if o.sluiceEnv != "" {
+		e.sluiceEnv = strings.Split(o.sluiceEnv, ",")
+		for _, kv := range e.sluiceEnv {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				return fmt.Errorf("-sluice-env: %q is not KEY=VALUE", kv)
+			}
+		}
 	}
 	if e.self, err = os.Executable(); err != nil {
 		return err
@@ -208,6 +218,9 @@ func printSetup(o *options, ws []workload, kinds []string) {
 	fmt.Printf("  sluice: acks=all answered after an fsync (group commit); acks=1 from the page cache\n")
 	if o.sluiceSet != "" {
 		fmt.Printf("  sluice settings: %s\n", o.sluiceSet)
+	}
+	if o.sluiceEnv != "" {
+		fmt.Printf("  sluice environment: %s\n", o.sluiceEnv)
 	}
 	fmt.Printf("  kfake:  kfake.DataDir, %s; ceiling: kfake.BlackholeProduce (acks without storing)\n", sync)
 	for _, w := range ws {

@@ -237,3 +237,17 @@ func TestWriteFrameTCPGatherShortFile(t *testing.T) {
 		t.Fatalf("WriteFrame of a section past the file end = %v, want ErrUnexpectedEOF", err)
 	}
 }
+
+// A frame of more vectors than one writev takes (IOV_MAX, 1024) and more
+// bytes than the socket buffers hold leaves whole and in order: writes
+// end part-way through a vector and resume there.
+func TestWriteFrameTCPManyVectorsPartialWrites(t *testing.T) {
+	var b Body
+	for i := range 3000 {
+		b.i32(int32(i))
+		b.appendMem(bytes.Repeat([]byte{byte(i)}, 4093+i%7))
+	}
+	if sent := writeOverTCP(t, &b); sent != 0 {
+		t.Errorf("sendfile sent %d bytes of a response without files", sent)
+	}
+}
