@@ -46,7 +46,8 @@
 // network. The internal-topic replication factors of 1 let one node serve
 // groups and transactions; Load warns when a multi-node quorum leaves them
 // at 1. Sluice's own keys: sluice.http.listener (default localhost:9644,
-// "" turns the metrics/console server off) and sluice.write.caching
+// "" turns the metrics/console server off; reserved: that server is not
+// built yet, so nothing listens there) and sluice.write.caching
 // (default false: an acks=all produce waits for fsync; also a topic key).
 //
 // # Differences from Kafka

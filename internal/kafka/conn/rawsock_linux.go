@@ -23,112 +23,33 @@ import (
 // sleep (dirty-page throttling), and then the scheduler must run other
 // goroutines meanwhile.
 
-// rawReader reads a TCP connection with raw read(2) calls. Not safe for
-// concurrent use.
-type rawReader struct {
+// rawIO reads or writes (one of the two, chosen at construction) a TCP
+// connection with raw calls. Not safe for concurrent use.
+type rawIO struct {
 	rc  syscall.RawConn
 	p   []byte
 	n   int
 	err error
-	fn  func(fd uintptr) bool // r.read, bound once
+	fn  func(fd uintptr) bool // read or write, bound once
 }
 
 // newRawReader reads c raw when it is a TCP connection, else returns c.
 func newRawReader(c net.Conn) io.Reader {
-	rc := rawConn(c)
-	if rc == nil {
-		return c
+	if x := newRawIO(c, false); x != nil {
+		return x
 	}
-	r := &rawReader{rc: rc}
-	r.fn = r.read
-	return r
-}
-
-func (r *rawReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	r.p, r.n, r.err = p, 0, nil
-	err := r.rc.Read(r.fn)
-	r.p = nil
-	if err != nil {
-		return 0, err
-	}
-	return r.n, r.err
-}
-
-// read runs when fd may be readable; false waits for readability.
-func (r *rawReader) read(fd uintptr) bool {
-	for {
-		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&r.p[0])), uintptr(len(r.p)))
-		switch e {
-		case 0:
-			r.n = int(n)
-			if n == 0 {
-				r.err = io.EOF
-			}
-			return true
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			r.err = e
-			return true
-		}
-	}
-}
-
-// rawWriter writes a TCP connection with raw write(2) calls. Not safe for
-// concurrent use.
-type rawWriter struct {
-	rc  syscall.RawConn
-	p   []byte
-	n   int
-	err error
-	fn  func(fd uintptr) bool // w.write, bound once
+	return c
 }
 
 // newRawWriter writes c raw when it is a TCP connection, else returns c.
 func newRawWriter(c net.Conn) io.Writer {
-	rc := rawConn(c)
-	if rc == nil {
-		return c
+	if x := newRawIO(c, true); x != nil {
+		return x
 	}
-	w := &rawWriter{rc: rc}
-	w.fn = w.write
-	return w
+	return c
 }
 
-func (w *rawWriter) Write(p []byte) (int, error) {
-	w.p, w.n, w.err = p, 0, nil
-	err := w.rc.Write(w.fn)
-	w.p = nil
-	if err == nil {
-		err = w.err
-	}
-	return w.n, err
-}
-
-// write runs when fd may be writable; false waits for writability.
-func (w *rawWriter) write(fd uintptr) bool {
-	for w.n < len(w.p) {
-		b := w.p[w.n:]
-		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch e {
-		case 0:
-			w.n += int(n)
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			w.err = e
-			return true
-		}
-	}
-	return true
-}
-
-func rawConn(c net.Conn) syscall.RawConn {
+func newRawIO(c net.Conn, write bool) *rawIO {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return nil
@@ -137,5 +58,73 @@ func rawConn(c net.Conn) syscall.RawConn {
 	if err != nil {
 		return nil
 	}
-	return rc
+	x := &rawIO{rc: rc}
+	x.fn = x.read
+	if write {
+		x.fn = x.write
+	}
+	return x
+}
+
+func (x *rawIO) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	x.p, x.n, x.err = p, 0, nil
+	err := x.rc.Read(x.fn)
+	x.p = nil
+	if err != nil {
+		return 0, err
+	}
+	return x.n, x.err
+}
+
+func (x *rawIO) Write(p []byte) (int, error) {
+	x.p, x.n, x.err = p, 0, nil
+	err := x.rc.Write(x.fn)
+	x.p = nil
+	if err == nil {
+		err = x.err
+	}
+	return x.n, err
+}
+
+// read runs when fd may be readable; false waits for readability.
+func (x *rawIO) read(fd uintptr) bool {
+	for {
+		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&x.p[0])), uintptr(len(x.p)))
+		switch e {
+		case 0:
+			x.n = int(n)
+			if n == 0 {
+				x.err = io.EOF
+			}
+			return true
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			x.err = e
+			return true
+		}
+	}
+}
+
+// write runs when fd may be writable; false waits for writability.
+func (x *rawIO) write(fd uintptr) bool {
+	for x.n < len(x.p) {
+		b := x.p[x.n:]
+		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch e {
+		case 0:
+			x.n += int(n)
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			x.err = e
+			return true
+		}
+	}
+	return true
 }
