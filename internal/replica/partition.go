@@ -78,7 +78,7 @@ type Partition struct {
 
 	watching atomic.Int32 // len(watchers), read without the lock on append
 	mu       sync.Mutex
-	watchers map[chan<- struct{}]struct{} // guarded by mu
+	watchers map[Watcher]struct{} // guarded by mu
 }
 
 // New wraps an open log.
@@ -202,39 +202,48 @@ func (p *Partition) WaitDurable(ctx context.Context, end model.Offset) error {
 	return p.log.WaitDurable(ctx, end)
 }
 
-// Watch makes every append send a signal on ch (without blocking: ch
-// should have a buffer of one) until Unwatch(ch). Long-polling fetches
-// wait this way, one channel for all the partitions they read.
-func (p *Partition) Watch(ch chan<- struct{}) {
+// A Watcher is told of appends to the partitions it watches. Wake runs on
+// the appending goroutine, after the append and with no partition lock
+// held: it may call Unwatch, and it must not block.
+type Watcher interface{ Wake() }
+
+// Watch makes every append (and every Wake) call w.Wake until Unwatch(w).
+// Long-polling fetches wait this way, one watcher for all the partitions
+// they read.
+func (p *Partition) Watch(w Watcher) {
 	p.mu.Lock()
 	if p.watchers == nil {
-		p.watchers = map[chan<- struct{}]struct{}{}
+		p.watchers = map[Watcher]struct{}{}
 	}
-	p.watchers[ch] = struct{}{}
+	p.watchers[w] = struct{}{}
 	p.watching.Store(int32(len(p.watchers)))
 	p.mu.Unlock()
 }
 
-// Unwatch ends a Watch(ch).
-func (p *Partition) Unwatch(ch chan<- struct{}) {
+// Unwatch ends a Watch(w).
+func (p *Partition) Unwatch(w Watcher) {
 	p.mu.Lock()
-	delete(p.watchers, ch)
+	delete(p.watchers, w)
 	p.watching.Store(int32(len(p.watchers)))
 	p.mu.Unlock()
 }
 
+// wake calls the watchers outside p.mu, so a watcher may Unwatch (or read
+// this partition) from its Wake.
 func (p *Partition) wake() {
 	if p.watching.Load() == 0 {
 		return
 	}
+	var few [8]Watcher
+	ws := few[:0]
 	p.mu.Lock()
-	for ch := range p.watchers {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	for w := range p.watchers {
+		ws = append(ws, w)
 	}
 	p.mu.Unlock()
+	for _, w := range ws {
+		w.Wake()
+	}
 }
 
 // Read returns whole batches from the log starting at the batch that holds

@@ -9,7 +9,7 @@ import (
 
 func TestAppendHeldWakesOnlyOnWake(t *testing.T) {
 	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
-	woken := make(chan struct{}, 1)
+	woken := chanWatcher(make(chan struct{}, 1))
 	p.Watch(woken)
 	defer p.Unwatch(woken)
 
@@ -35,5 +35,44 @@ func TestAppendHeldWakesOnlyOnWake(t *testing.T) {
 	case <-woken:
 	default:
 		t.Fatal("Append did not signal the watcher")
+	}
+}
+
+// A watcher may leave from its own Wake (a fetch that has enough unwatches
+// every partition it read) and read the partition there: wake calls it
+// with no lock held.
+func TestWatcherUnwatchesFromWake(t *testing.T) {
+	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
+	w := &leavingWatcher{p: p}
+	p.Watch(w)
+	for range 2 {
+		if _, _, err := p.Append(storagetest.Batch(1, 8, testNow), testNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.calls != 1 || w.seenEnd != 1 {
+		t.Fatalf("watcher woken %d times, saw log end %d; want once, at 1", w.calls, w.seenEnd)
+	}
+}
+
+type leavingWatcher struct {
+	p       *Partition
+	calls   int
+	seenEnd int64
+}
+
+func (w *leavingWatcher) Wake() {
+	w.calls++
+	w.seenEnd = int64(w.p.LogEndOffset())
+	w.p.Unwatch(w)
+}
+
+// chanWatcher signals a channel with a buffer of one on every wake.
+type chanWatcher chan struct{}
+
+func (c chanWatcher) Wake() {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }

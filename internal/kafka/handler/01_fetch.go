@@ -25,7 +25,6 @@ package handler
 import (
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -46,35 +45,7 @@ func handleFetch(b *Broker, r *Request) *Reply {
 	if n := b.fetchOnce(req, sc); n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(sc.parts) == 0 {
 		return NowBody(sc.encode(req), flexible)
 	}
-	return LaterBody(func() (*wire.Body, bool) {
-		// Watch before re-reading, so an append between the read and
-		// the wait is not missed.
-		woken := make(chan struct{}, 1)
-		watched := append([]*replica.Partition(nil), sc.parts...)
-		for _, p := range watched {
-			p.Watch(woken)
-		}
-		defer func() {
-			for _, p := range watched {
-				p.Unwatch(woken)
-			}
-		}()
-		deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
-		defer deadline.Stop()
-		for {
-			if n := b.fetchOnce(req, sc); n >= int(req.MinBytes) {
-				return sc.encode(req), flexible
-			}
-			select {
-			case <-woken:
-			case <-r.Ctx.Done():
-				return sc.encode(req), flexible
-			case <-deadline.C:
-				b.fetchOnce(req, sc)
-				return sc.encode(req), flexible
-			}
-		}
-	})
+	return b.waitFetch(r.Ctx, req, sc)
 }
 
 // fetchScratch is what one fetch request rebuilds on every read: the

@@ -110,17 +110,6 @@ func Later(f func() kmsg.Response) *Reply {
 	return r
 }
 
-// LaterBody is Later for a response the handler encodes itself; f
-// returns the body and whether the response header is flexible.
-func LaterBody(f func() (*wire.Body, bool)) *Reply {
-	r := &Reply{done: make(chan struct{})}
-	go func() {
-		r.body, r.flexible = f()
-		close(r.done)
-	}()
-	return r
-}
-
 // NowBody is a ready reply with a pre-encoded body.
 func NowBody(body *wire.Body, flexible bool) *Reply {
 	return &Reply{done: closedChan, body: body, flexible: flexible}
