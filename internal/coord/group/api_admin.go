@@ -56,7 +56,7 @@ func (c *Coordinator) ListGroups(req *kmsg.ListGroupsRequest) func() *kmsg.ListG
 	lists := make([][]kmsg.ListGroupsResponseGroup, len(slots))
 	waits := make([]func() error, len(slots))
 	for i, sl := range slots {
-		waits[i] = sl.shard.Submit(func(*runtime.Writer) { lists[i] = sl.machine.list(states, req.StatesFilter, req.TypesFilter, nil) })
+		waits[i] = sl.Submit(func(s *shard, _ *runtime.Writer) { lists[i] = s.list(states, req.StatesFilter, req.TypesFilter, nil) })
 	}
 	return func() *kmsg.ListGroupsResponse {
 		for i, wait := range waits {

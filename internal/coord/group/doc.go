@@ -12,11 +12,11 @@
 // value is a tombstone; docs/format/consumer-offsets.md). A group lives in
 // partition Partition(groupID, partitions), Kafka's
 // abs(javaHashCode(groupID)) % partitions. Each partition this broker
-// leads is a coordinator shard (internal/coord/runtime): loaded by
-// replaying the partition when the metadata makes this broker its leader,
-// so a restart, even a kill -9, rebuilds every group and offset; closed
-// when leadership moves. Every answer is sent only once the records
-// behind it are durable.
+// leads is a coordinator shard (internal/coord/runtime, kept by its
+// Slots): loaded by replaying the partition when the metadata makes this
+// broker its leader, so a restart, even a kill -9, rebuilds every group
+// and offset; closed when leadership moves. Every answer is sent only once
+// the records behind it are durable.
 //
 // # The classic group state machine
 //

@@ -111,37 +111,16 @@ func OptionsFromConfig(cfg *config.Broker) Options {
 }
 
 func (o *Options) normalize() {
-	if o.Clock == nil {
-		o.Clock = runtime.SystemClock{}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	runtime.DefaultClockLogger(&o.Clock, &o.Logger)
 	// Zero where zero cannot be meant is Kafka's default.
 	d := DefaultOptions()
-	if o.OffsetsTopicPartitions <= 0 {
-		o.OffsetsTopicPartitions = d.OffsetsTopicPartitions
-	}
-	if o.OffsetsTopicReplicationFactor <= 0 {
-		o.OffsetsTopicReplicationFactor = d.OffsetsTopicReplicationFactor
-	}
-	if o.OffsetsTopicSegmentBytes <= 0 {
-		o.OffsetsTopicSegmentBytes = d.OffsetsTopicSegmentBytes
-	}
-	if o.MaxSessionTimeout <= 0 {
-		o.MaxSessionTimeout = d.MaxSessionTimeout
-	}
-	if o.OffsetsRetention <= 0 {
-		o.OffsetsRetention = d.OffsetsRetention
-	}
-	if o.OffsetsRetentionCheckInterval <= 0 {
-		o.OffsetsRetentionCheckInterval = d.OffsetsRetentionCheckInterval
-	}
-	if o.NewMemberJoinTimeout <= 0 {
-		o.NewMemberJoinTimeout = d.NewMemberJoinTimeout
-	}
-	if o.MaxGroupSize <= 0 {
-		o.MaxGroupSize = math.MaxInt32
-	}
+	runtime.Default(&o.OffsetsTopicPartitions, d.OffsetsTopicPartitions)
+	runtime.Default(&o.OffsetsTopicReplicationFactor, d.OffsetsTopicReplicationFactor)
+	runtime.Default(&o.OffsetsTopicSegmentBytes, d.OffsetsTopicSegmentBytes)
+	runtime.Default(&o.MaxSessionTimeout, d.MaxSessionTimeout)
+	runtime.Default(&o.OffsetsRetention, d.OffsetsRetention)
+	runtime.Default(&o.OffsetsRetentionCheckInterval, d.OffsetsRetentionCheckInterval)
+	runtime.Default(&o.NewMemberJoinTimeout, d.NewMemberJoinTimeout)
+	runtime.Default(&o.MaxGroupSize, math.MaxInt32)
 	o.normalizeConsumer(d) // consumer_options.go
 }

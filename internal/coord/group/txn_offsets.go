@@ -271,22 +271,12 @@ func (c *Coordinator) CompleteTransaction(partition int32, pid model.ProducerID,
 	if c == nil {
 		return codeCoordinatorNotAvailable
 	}
-	c.mu.Lock()
-	sl := c.slots[partition]
-	var sh *runtime.Shard
-	if sl != nil {
-		sh = sl.shard
+	sl, code := c.slots.Get(partition)
+	if code != 0 {
+		return code
 	}
-	c.mu.Unlock()
-	switch {
-	case sl == nil:
-		return codeNotCoordinator
-	case sh == nil:
-		return codeLoadInProgress
-	}
-	var code int16
-	err := sh.Run(func(w *runtime.Writer) {
-		if code = sl.machine.checkMarker(pid, epoch, coordinatorEpoch); code == 0 {
+	err := sl.Run(func(s *shard, w *runtime.Writer) {
+		if code = s.checkMarker(pid, epoch, coordinatorEpoch); code == 0 {
 			w.AppendMarker(pid, epoch, coordinatorEpoch, commit)
 		}
 	})

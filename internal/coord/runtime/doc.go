@@ -1,7 +1,18 @@
 // Package runtime runs coordinator shards: a shard is a state machine kept
 // in ONE partition of an internal compacted topic (__consumer_offsets for
-// groups, later __transaction_state and __share_group_state), the design
-// of Kafka's CoordinatorRuntime (KIP-848).
+// groups, __transaction_state for transactions, later
+// __share_group_state), the design of Kafka's CoordinatorRuntime
+// (KIP-848).
+//
+// Slots (slots.go) are what a coordinator keeps of its shards: one per
+// partition of its topic that this broker leads. The metadata listener
+// only registers a slot and starts its load on a goroutine of its own
+// (it must never wait, let alone propose to the controller); a failed
+// load is retried, a shard whose write failed is loaded again, and a
+// change of leader epoch or topic id unloads it for a fresh load. Route
+// and Get answer NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for keys
+// without a loaded shard; FindCoordinator creates the topic on first use
+// (topic.go).
 //
 // Lifecycle: Load replays the partition from its log start offset to its
 // log end offset into the Machine (Replay per record; transaction markers

@@ -45,12 +45,7 @@ type Shard struct {
 // Load replays log into m and returns the running shard, after
 // m.Loaded ran. ctx bounds the replay.
 func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error) {
-	if opts.Clock == nil {
-		opts.Clock = SystemClock{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	DefaultClockLogger(&opts.Clock, &opts.Logger)
 	if err := replay(ctx, log, m); err != nil {
 		return nil, err
 	}

@@ -308,14 +308,14 @@ func (c *Coordinator) ListTransactions(req *kmsg.ListTransactionsRequest) *kmsg.
 		}
 		f.pattern = re
 	}
-	slots, shards, loading := c.loaded()
+	slots, loading := c.slots.Loaded()
 	if loading {
 		resp.ErrorCode = codeLoadInProgress
 		return resp
 	}
-	for i, sl := range slots {
+	for _, sl := range slots {
 		var part []kmsg.ListTransactionsResponseTransactionState
-		if err := shards[i].Run(func(*runtime.Writer) { part = sl.machine.list(f) }); err != nil {
+		if err := sl.Run(func(s *shard, _ *runtime.Writer) { part = s.list(f) }); err != nil {
 			resp.ErrorCode, resp.TransactionStates = runtimeCode(err), nil
 			return resp
 		}

@@ -11,10 +11,10 @@
 // docs/format/transaction-state.md). An id lives in partition
 // Partition(id, partitions), Kafka's abs(javaHashCode(id)) % partitions.
 // Each partition this broker leads is a coordinator shard
-// (internal/coord/runtime), loaded by replaying the partition when the
-// metadata makes this broker its leader; the coordinator epoch written
-// into markers is that partition's leader epoch. Every answer is sent
-// only once the records behind it are durable.
+// (internal/coord/runtime, kept by its Slots), loaded by replaying the
+// partition when the metadata makes this broker its leader; the
+// coordinator epoch written into markers is that partition's leader epoch.
+// Every answer is sent only once the records behind it are durable.
 //
 // # The state machine
 //

@@ -110,39 +110,28 @@ func markerDone(err error) bool {
 // CompleteCommit or CompleteAbort. It runs until done or until the shard
 // unloads (its next leader starts over from the log).
 func (c *Coordinator) startCompletion(sl *slot, m *meta) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.bg.Add(1)
-	c.mu.Unlock()
-	go func() {
-		defer c.bg.Done()
+	c.slots.Go(func() {
 		select {
-		case <-sl.ready: // a completion started by Loaded waits for the slot
-		case <-sl.ctx.Done():
+		case <-sl.Ready(): // a completion started by Loaded waits for the slot
+		case <-sl.Context().Done():
 			return
 		}
 		if !c.writeMarkers(sl, m) {
 			return
 		}
-		c.mu.Lock()
-		sh := sl.shard
-		c.mu.Unlock()
-		if err := sh.Run(func(w *runtime.Writer) { sl.machine.complete(w, m) }); err != nil {
+		if err := sl.Run(func(s *shard, w *runtime.Writer) { s.complete(w, m) }); err != nil {
 			c.opts.Logger.Warn("complete transaction", "transactional_id", m.id, "err", err)
 		}
-	}()
+	})
 }
 
 // writeMarkers writes m's markers until each partition is done; false
 // when the slot unloaded first.
 func (c *Coordinator) writeMarkers(sl *slot, m *meta) bool {
-	mk := Marker{ProducerID: m.producerID, ProducerEpoch: m.epoch, CoordinatorEpoch: int32(sl.epoch),
+	mk := Marker{ProducerID: m.producerID, ProducerEpoch: m.epoch, CoordinatorEpoch: int32(sl.Epoch()),
 		Commit: m.state == PrepareCommit, Partitions: m.sortedPartitions()}
 	for len(mk.Partitions) > 0 {
-		errs := c.deps.Markers.WriteMarkers(sl.ctx, mk)
+		errs := c.deps.Markers.WriteMarkers(sl.Context(), mk)
 		var retry []model.TopicPartition
 		for i, err := range errs {
 			if !markerDone(err) {
@@ -155,7 +144,7 @@ func (c *Coordinator) writeMarkers(sl *slot, m *meta) bool {
 			break
 		}
 		select {
-		case <-sl.ctx.Done():
+		case <-sl.Context().Done():
 			return false
 		case <-time.After(c.opts.MarkerRetryBackoff):
 		}

@@ -88,31 +88,15 @@ func OptionsFromConfig(cfg *config.Broker) Options {
 }
 
 func (o *Options) normalize() {
-	if o.Clock == nil {
-		o.Clock = runtime.SystemClock{}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	runtime.DefaultClockLogger(&o.Clock, &o.Logger)
 	d := DefaultOptions()
-	if o.TopicPartitions <= 0 {
-		o.TopicPartitions = d.TopicPartitions
-	}
-	if o.TopicReplicationFactor <= 0 {
-		o.TopicReplicationFactor = d.TopicReplicationFactor
-	}
-	if o.TopicSegmentBytes <= 0 {
-		o.TopicSegmentBytes = d.TopicSegmentBytes
-	}
-	def := func(p *time.Duration, v time.Duration) {
-		if *p <= 0 {
-			*p = v
-		}
-	}
-	def(&o.MaxTimeout, d.MaxTimeout)
-	def(&o.IDExpiration, d.IDExpiration)
-	def(&o.AbortTimedOutInterval, d.AbortTimedOutInterval)
-	def(&o.RemoveExpiredInterval, d.RemoveExpiredInterval)
-	def(&o.MarkerRetryBackoff, d.MarkerRetryBackoff)
-	def(&o.CompletionWait, d.CompletionWait)
+	runtime.Default(&o.TopicPartitions, d.TopicPartitions)
+	runtime.Default(&o.TopicReplicationFactor, d.TopicReplicationFactor)
+	runtime.Default(&o.TopicSegmentBytes, d.TopicSegmentBytes)
+	runtime.Default(&o.MaxTimeout, d.MaxTimeout)
+	runtime.Default(&o.IDExpiration, d.IDExpiration)
+	runtime.Default(&o.AbortTimedOutInterval, d.AbortTimedOutInterval)
+	runtime.Default(&o.RemoveExpiredInterval, d.RemoveExpiredInterval)
+	runtime.Default(&o.MarkerRetryBackoff, d.MarkerRetryBackoff)
+	runtime.Default(&o.CompletionWait, d.CompletionWait)
 }

@@ -1,14 +1,14 @@
-package group
+package runtime
 
 import "testing"
 
 func TestPartition(t *testing.T) {
 	// Hash codes and partitions as Java and Kafka compute them.
 	tests := []struct {
-		group string
-		hash  int32
-		n     int32
-		want  int32
+		key  string
+		hash int32
+		n    int32
+		want int32
 	}{
 		{"", 0, 50, 0},
 		{"a", 97, 50, 47},
@@ -21,11 +21,11 @@ func TestPartition(t *testing.T) {
 		{"test", 3556498, 5, 3},
 	}
 	for _, tt := range tests {
-		if h := javaHashCode(tt.group); h != tt.hash {
-			t.Errorf("javaHashCode(%q) = %d, want %d", tt.group, h, tt.hash)
+		if h := javaHashCode(tt.key); h != tt.hash {
+			t.Errorf("javaHashCode(%q) = %d, want %d", tt.key, h, tt.hash)
 		}
-		if p := Partition(tt.group, tt.n); p != tt.want {
-			t.Errorf("Partition(%q, %d) = %d, want %d", tt.group, tt.n, p, tt.want)
+		if p := Partition(tt.key, tt.n); p != tt.want {
+			t.Errorf("Partition(%q, %d) = %d, want %d", tt.key, tt.n, p, tt.want)
 		}
 	}
 }
