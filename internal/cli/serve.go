@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/node"
+	"github.com/sluice-io/sluice/internal/procs"
 )
 
 func newServe() *cobra.Command {
@@ -91,6 +92,10 @@ func serve(ctx context.Context, file string, overrides map[string]string, log *s
 	n, err := node.Start(ctx, opts)
 	if err != nil {
 		return err
+	}
+	if cfg.AdaptiveProcs && os.Getenv("GOMAXPROCS") == "" {
+		gov := procs.Start(procs.Config{}, log)
+		defer gov.Stop()
 	}
 	log.Info("sluice ready", "kafka", n.Addr(), "data", opts.DataDir, "node.id", opts.NodeID,
 		"startup", time.Since(start).Round(time.Millisecond))

@@ -70,9 +70,10 @@ type Broker struct {
 	TransactionMaxTimeoutMs              int32
 	ProducerIDExpirationMs               int32
 
-	HTTPListener string // "" when off
-	WriteCaching bool
-	FsyncScope   string // sluice.fsync.scope: "file" or "filesystem"
+	HTTPListener  string // "" when off
+	WriteCaching  bool
+	FsyncScope    string // sluice.fsync.scope: "file" or "filesystem"
+	AdaptiveProcs bool   // sluice.procs.adaptive
 
 	static         map[string]string // file + overrides, canonical values
 	perBroker      map[string]string // dynamic, this broker
@@ -210,6 +211,7 @@ func (b *Broker) fillCore() {
 	b.HTTPListener = b.String("sluice.http.listener")
 	b.WriteCaching = b.Bool("sluice.write.caching")
 	b.FsyncScope = b.String("sluice.fsync.scope")
+	b.AdaptiveProcs = b.Bool("sluice.procs.adaptive")
 }
 
 func (b *Broker) fillCoordinators() {

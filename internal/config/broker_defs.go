@@ -77,6 +77,7 @@ var brokerCoreDefs = []Def{
 	def("num.recovery.threads.per.data.dir", TypeInt, "2", atLeast(1), cw, "Parallelism of log recovery at start-up, per log directory."),
 	def("sluice.http.listener", TypeString, "localhost:9644", optionalHostPort, ro, "Sluice: host:port reserved for the HTTP server of /metrics, /healthz, /readyz and the console; empty disables it. Bound to localhost by default. Not served yet: the value is checked (and must not clash with a listener port), but nothing listens on it."),
 	def("sluice.fsync.scope", TypeString, "file", oneOf("file", "filesystem"), ro, "Sluice: how a sync round makes a partition durable: file fdatasyncs each file written; filesystem runs one syncfs of the log directory's file system shared by all partitions (less CPU and I/O per acks=all produce, but it writes back everything dirty on that file system: use it when the log directory has a file system of its own)."),
+	def("sluice.procs.adaptive", TypeBoolean, "true", nil, ro, "Sluice: run the Go scheduler on one thread (GOMAXPROCS=1) while the broker uses under half a core for 2 s, and on every core again once it uses 0.8 of one: at light load this spares the cross-core wake-ups that cost more than the requests. Off when the GOMAXPROCS environment variable is set."),
 	def("sluice.write.caching", TypeBoolean, "false", nil, cw, "Sluice: when false, an acks=all produce is answered only after its data is fsynced; true answers once replicated in memory and trades durability on power loss for latency."),
 }
 

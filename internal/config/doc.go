@@ -47,8 +47,11 @@
 // groups and transactions; Load warns when a multi-node quorum leaves them
 // at 1. Sluice's own keys: sluice.http.listener (default localhost:9644,
 // "" turns the metrics/console server off; reserved: that server is not
-// built yet, so nothing listens there) and sluice.write.caching
-// (default false: an acks=all produce waits for fsync; also a topic key).
+// built yet, so nothing listens there), sluice.write.caching
+// (default false: an acks=all produce waits for fsync; also a topic key),
+// sluice.fsync.scope (file or filesystem) and sluice.procs.adaptive
+// (default true: one Go scheduler thread while the broker is lightly
+// loaded, internal/procs).
 //
 // # Differences from Kafka
 //
