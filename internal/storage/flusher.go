@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/model"
@@ -27,6 +28,7 @@ type flusher struct {
 	durable model.Offset  // every offset below is on stable storage
 	gen     uint64        // bumped by truncation: a round started before must not raise durable
 	syncing bool          // a round is running
+	running atomic.Bool   // syncing, read without mu (appends write raw when false)
 	done    chan struct{} // closed when the running round ends
 	err     error         // sticky: a failed fsync leaves the log in doubt
 }
@@ -105,6 +107,7 @@ func (l *Log) groupSync(ctx context.Context, end model.Offset, force bool) error
 			return fmt.Errorf("wait durable %d: %w (log end %d)", end, ErrOffsetOutOfRange, l.leo.Load())
 		}
 		f.syncing = true
+		f.running.Store(true)
 		f.done = make(chan struct{})
 		f.mu.Unlock()
 		err := l.runRound()
@@ -127,6 +130,7 @@ func (l *Log) runRound() error {
 		f.durable = max(f.durable, target)
 	}
 	f.syncing = false
+	f.running.Store(false)
 	close(f.done)
 	f.mu.Unlock()
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +36,7 @@ type FSSync struct {
 	done     chan struct{} // closed when the running round ends
 	waiting  int           // callers waiting for a round to end
 	err      error         // sticky: a failed writeback leaves every log in doubt
+	running  atomic.Bool   // a syncfs is running (read without mu)
 
 	syncfs func(*os.File) error // seam for tests
 }
@@ -49,6 +51,9 @@ func OpenFSSync(dir string) (*FSSync, error) {
 }
 
 func syncfs(f *os.File) error { return unix.Syncfs(int(f.Fd())) }
+
+// busy reports whether a syncfs is running; false for a nil FSSync.
+func (s *FSSync) busy() bool { return s != nil && s.running.Load() }
 
 // Close releases the directory fd. Rounds after Close fail.
 func (s *FSSync) Close() error { return s.dir.Close() }
@@ -69,9 +74,11 @@ func (s *FSSync) Sync() error {
 			s.started++
 			round := s.started
 			s.done = make(chan struct{})
+			s.running.Store(true)
 			s.mu.Unlock()
 			err := s.syncfs(s.dir)
 			s.mu.Lock()
+			s.running.Store(false)
 			s.finished = round
 			if err != nil && s.err == nil {
 				s.err = fmt.Errorf("syncfs %s: %w", s.dir.Name(), err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/sluice-io/sluice/internal/batch"
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/sysio"
 )
 
 // appendInfo summarizes the batches of one append, from their headers.
@@ -122,6 +124,17 @@ func (l *Log) maybeAssignEpochLocked(epoch model.LeaderEpoch, start model.Offset
 	return nil
 }
 
+// writeAt writes appended bytes. While no sync round runs on this log (nor
+// a shared syncfs), nothing but memory can hold the write up, so it goes
+// raw (sysio.WriteAt): an ordinary call wakes the runtime's sysmon thread
+// on a lightly loaded broker, a cost larger than the write.
+func (l *Log) writeAt(f *os.File, b []byte, off int64) (int, error) {
+	if l.flush.running.Load() || l.cfg.FSSync.busy() {
+		return f.WriteAt(b, off)
+	}
+	return sysio.WriteAt(f, b, off)
+}
+
 // checkSizeLocked rejects an append larger than segment.bytes (Kafka's
 // RecordBatchTooLargeException), before any state changes.
 func (l *Log) checkSizeLocked(n int) error {
@@ -139,7 +152,7 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 	}
 	s := l.active()
 	pos := s.size.Load()
-	if _, err := s.log.WriteAt(data, pos); err != nil {
+	if _, err := l.writeAt(s.log, data, pos); err != nil {
 		// Cut any partial write so the file ends on a batch boundary.
 		if terr := s.log.Truncate(pos); terr != nil {
 			err = fmt.Errorf("%w (and truncate: %v)", err, terr)

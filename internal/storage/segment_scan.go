@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/batch"
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/sysio"
 )
 
 // walkBufSize is the read-ahead of a header walk. Walks start at an index
@@ -51,7 +52,7 @@ func (r *headerReader) at(pos int64) (batchInfo, error) {
 	}
 	if pos < r.bufPos || pos+batch.HeaderSize > r.bufPos+int64(r.bufLen) {
 		n := int(min(int64(walkBufSize), r.end-pos))
-		got, err := r.s.log.ReadAt(r.buf[:n], pos)
+		got, err := sysio.ReadAt(r.s.log, r.buf[:n], pos) // a fetch's locate: cached, raw
 		if got < batch.HeaderSize {
 			if err == nil || err == io.EOF {
 				err = &CorruptionError{Segment: r.s.base, Position: pos, Reason: "short read"}

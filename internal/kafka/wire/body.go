@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"sync"
 )
@@ -74,11 +73,11 @@ type Body struct {
 	// Scratch for WriteFrame, kept to avoid allocations.
 	hdr     [9]byte
 	vec     [][]byte
-	nb      net.Buffers
 	copyBuf []byte
 	gather  []byte // file bytes of a small response (body_sendfile_linux.go)
 	sr      io.SectionReader
 	sf      sendfileState
+	wv      writevState
 }
 
 // bodyPool holds released Bodies with their buffers.

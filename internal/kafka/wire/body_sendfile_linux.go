@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sluice-io/sluice/internal/sysio"
 )
 
 // The zero-copy path. Go's own *net.TCPConn.ReadFrom reaches sendfile only
@@ -53,7 +55,7 @@ func (b *Body) writeZeroCopy(w io.Writer, hdr []byte) (n int64, handled bool, er
 		return 0, false, nil
 	}
 	if b.files > 0 && b.fileN <= maxGatherBytes {
-		n, err := b.writeGathered(w, hdr)
+		n, err := b.writeGathered(rc, hdr)
 		return n, true, err
 	}
 	if b.files > 0 {
@@ -68,7 +70,7 @@ func (b *Body) writeZeroCopy(w io.Writer, hdr []byte) (n int64, handled bool, er
 		if b.vecBytes(p) {
 			continue
 		}
-		m, err := b.flushVec(w)
+		m, err := b.flushVec(rc)
 		n += m
 		if err != nil {
 			return n, true, err
@@ -79,7 +81,7 @@ func (b *Body) writeZeroCopy(w io.Writer, hdr []byte) (n int64, handled bool, er
 			return n, true, err
 		}
 	}
-	m, err := b.flushVec(w)
+	m, err := b.flushVec(rc)
 	return n + m, true, err
 }
 
@@ -107,7 +109,7 @@ func (b *Body) vecBytes(p *part) bool {
 
 // writeGathered reads the file sections into b.gather and writes the frame
 // with one writev.
-func (b *Body) writeGathered(w io.Writer, hdr []byte) (int64, error) {
+func (b *Body) writeGathered(rc syscall.RawConn, hdr []byte) (int64, error) {
 	if int64(cap(b.gather)) < b.fileN {
 		b.gather = make([]byte, maxGatherBytes)
 	}
@@ -120,7 +122,7 @@ func (b *Body) writeGathered(w io.Writer, hdr []byte) (int64, error) {
 		}
 		s := p.file
 		dst := g[len(g) : len(g)+int(s.Len)]
-		if n, err := s.File.ReadAt(dst, s.Pos); n < len(dst) {
+		if n, err := sysio.ReadAt(s.File, dst, s.Pos); n < len(dst) {
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
@@ -131,19 +133,18 @@ func (b *Body) writeGathered(w io.Writer, hdr []byte) (int64, error) {
 		g = g[:len(g)+len(dst)]
 		b.vec = append(b.vec, dst)
 	}
-	return b.flushVec(w)
+	return b.flushVec(rc)
 }
 
 func corkOn(fd uintptr)  { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 1) }
 func corkOff(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, 0) }
 
-// flushVec writes the gathered byte parts with one writev.
-func (b *Body) flushVec(w io.Writer) (int64, error) {
+// flushVec writes the gathered byte parts with one writev (writev_linux.go).
+func (b *Body) flushVec(rc syscall.RawConn) (int64, error) {
 	if len(b.vec) == 0 {
 		return 0, nil
 	}
-	b.nb = b.vec
-	n, err := b.nb.WriteTo(w)
+	n, err := b.wv.writev(rc, b.vec)
 	clear(b.vec)
 	b.vec = b.vec[:0]
 	return n, err
