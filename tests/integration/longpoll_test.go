@@ -38,17 +38,7 @@ func TestLongPollFetchAnsweredByTheProduceThatFillsIt(t *testing.T) {
 	produce(0, 1024) // before the fetch: it finds too little and waits
 
 	const maxWait = 15 * time.Second
-	fetch := kmsg.NewPtrFetchRequest()
-	fetch.SetVersion(11)
-	fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = -1, int32(maxWait/time.Millisecond), 3<<10, 1<<20
-	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = "lp"
-	for p := range int32(3) {
-		fp := kmsg.NewFetchRequestTopicPartition()
-		fp.Partition, fp.PartitionMaxBytes = p, 1<<20
-		ft.Partitions = append(ft.Partitions, fp)
-	}
-	fetch.Topics = append(fetch.Topics, ft)
+	fetch := fetchFromStart("lp", 3, maxWait, 3<<10)
 	c := dial(t, n)
 	c.c.SetDeadline(time.Now().Add(maxWait + 10*time.Second))
 	c.send(kmsg.NewRequestFormatter(kmsg.FormatterClientID("raw")).AppendRequest(nil, fetch, 1))
@@ -78,6 +68,23 @@ func TestLongPollFetchAnsweredByTheProduceThatFillsIt(t *testing.T) {
 			t.Errorf("partition %d: error %d, high watermark %d, %d record bytes; want its one record", p.Partition, p.ErrorCode, p.HighWatermark, len(p.RecordBatches))
 		}
 	}
+}
+
+// fetchFromStart is a fetch v11 of partitions 0..partitions-1 of topic
+// from offset 0, waiting up to maxWait for minBytes.
+func fetchFromStart(topic string, partitions int32, maxWait time.Duration, minBytes int32) *kmsg.FetchRequest {
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.SetVersion(11)
+	fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = -1, int32(maxWait/time.Millisecond), minBytes, 1<<20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = topic
+	for p := range partitions {
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.Partition, fp.PartitionMaxBytes = p, 1<<20
+		ft.Partitions = append(ft.Partitions, fp)
+	}
+	fetch.Topics = append(fetch.Topics, ft)
+	return fetch
 }
 
 // readFetch reads one fetch v11 response from c, without failing the test

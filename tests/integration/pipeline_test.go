@@ -26,17 +26,7 @@ func TestPipelinedRepliesKeepRequestOrder(t *testing.T) {
 	c := dial(t, n)
 	f := kmsg.NewRequestFormatter(kmsg.FormatterClientID("raw"))
 
-	fetch := kmsg.NewPtrFetchRequest()
-	fetch.SetVersion(11)
-	fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes = -1, 300, 1, 1<<20
-	ft := kmsg.NewFetchRequestTopic()
-	ft.Topic = "quiet"
-	for p := range int32(2) {
-		fp := kmsg.NewFetchRequestTopicPartition()
-		fp.Partition, fp.PartitionMaxBytes = p, 1<<20
-		ft.Partitions = append(ft.Partitions, fp)
-	}
-	fetch.Topics = append(fetch.Topics, ft)
+	fetch := fetchFromStart("quiet", 2, 300*time.Millisecond, 1)
 
 	// AppendRequest sizes the frame from the start of dst: one call each.
 	frames := f.AppendRequest(nil, fetch, 1) // waits MaxWaitMillis: nothing to read
