@@ -27,8 +27,7 @@ type flusher struct {
 	mu      sync.Mutex
 	durable model.Offset  // every offset below is on stable storage
 	gen     uint64        // bumped by truncation: a round started before must not raise durable
-	syncing bool          // a round is running
-	running atomic.Bool   // syncing, read without mu (appends write raw when false)
+	syncing atomic.Bool   // a round is running; set under mu, read without it by appends (raw writes when false)
 	done    chan struct{} // closed when the running round ends
 	err     error         // sticky: a failed fsync leaves the log in doubt
 }
@@ -92,7 +91,7 @@ func (l *Log) groupSync(ctx context.Context, end model.Offset, force bool) error
 			f.mu.Unlock()
 			return err
 		}
-		if f.syncing {
+		if f.syncing.Load() {
 			ch := f.done
 			f.mu.Unlock()
 			select {
@@ -106,8 +105,7 @@ func (l *Log) groupSync(ctx context.Context, end model.Offset, force bool) error
 			f.mu.Unlock()
 			return fmt.Errorf("wait durable %d: %w (log end %d)", end, ErrOffsetOutOfRange, l.leo.Load())
 		}
-		f.syncing = true
-		f.running.Store(true)
+		f.syncing.Store(true)
 		f.done = make(chan struct{})
 		f.mu.Unlock()
 		err := l.runRound()
@@ -129,8 +127,7 @@ func (l *Log) runRound() error {
 	if err == nil && gen == f.gen {
 		f.durable = max(f.durable, target)
 	}
-	f.syncing = false
-	f.running.Store(false)
+	f.syncing.Store(false)
 	close(f.done)
 	f.mu.Unlock()
 	if err == nil {

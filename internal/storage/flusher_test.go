@@ -91,7 +91,7 @@ func TestWaitDurableContextAndRange(t *testing.T) {
 func (l *Log) isSyncing() bool {
 	l.flush.mu.Lock()
 	defer l.flush.mu.Unlock()
-	return l.flush.syncing
+	return l.flush.syncing.Load()
 }
 
 // waitABit yields while a condition is awaited across goroutines.

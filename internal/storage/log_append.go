@@ -129,7 +129,7 @@ func (l *Log) maybeAssignEpochLocked(epoch model.LeaderEpoch, start model.Offset
 // raw (sysio.WriteAt): an ordinary call wakes the runtime's sysmon thread
 // on a lightly loaded broker, a cost larger than the write.
 func (l *Log) writeAt(f *os.File, b []byte, off int64) (int, error) {
-	if l.flush.running.Load() || l.cfg.FSSync.busy() {
+	if l.flush.syncing.Load() || l.cfg.FSSync.busy() {
 		return f.WriteAt(b, off)
 	}
 	return sysio.WriteAt(f, b, off)
