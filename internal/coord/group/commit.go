@@ -53,6 +53,23 @@ func (s *shard) commit(w *runtime.Writer, req *kmsg.OffsetCommitRequest, parts [
 	}
 }
 
+// validateCommitter checks a committer that names itself (a generation, a
+// member or an instance id): it must be a current member, of the current
+// generation. named is false for an anonymous commit, which each kind of
+// commit judges by its own rule.
+func (g *group) validateCommitter(generation int32, memberID string, instanceID *string) (code int16, named bool) {
+	if generation < 0 && memberID == "" && instanceID == nil {
+		return 0, false
+	}
+	if code := g.validateMember(memberID, instanceID); code != 0 {
+		return code, true
+	}
+	if generation != g.generation {
+		return codeIllegalGeneration, true
+	}
+	return 0, true
+}
+
 // validateCommit is Kafka's ClassicGroup.validateOffsetCommit; a group
 // that does not exist accepts only simple commits.
 func (s *shard) validateCommit(w *runtime.Writer, req *kmsg.OffsetCommitRequest) int16 {
@@ -69,14 +86,9 @@ func (s *shard) validateCommit(w *runtime.Writer, req *kmsg.OffsetCommitRequest)
 	if req.Generation < 0 && g.state == Empty {
 		return 0
 	}
-	if req.Generation >= 0 || req.MemberID != "" || req.InstanceID != nil {
-		if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
-			return code
-		}
-		if req.Generation != g.generation {
-			return codeIllegalGeneration
-		}
-	} else if g.state != Empty {
+	if code, named := g.validateCommitter(req.Generation, req.MemberID, req.InstanceID); code != 0 {
+		return code
+	} else if !named && g.state != Empty {
 		return codeUnknownMemberID
 	}
 	if g.state == CompletingRebalance {

@@ -209,15 +209,8 @@ func (s *shard) validateTxnCommit(req *kmsg.TxnOffsetCommitRequest) int16 {
 	if req.Generation < 0 && g.state == Empty {
 		return 0
 	}
-	if req.Generation >= 0 || req.MemberID != "" || req.InstanceID != nil {
-		if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
-			return code
-		}
-		if req.Generation != g.generation {
-			return codeIllegalGeneration
-		}
-	}
-	return 0
+	code, _ := g.validateCommitter(req.Generation, req.MemberID, req.InstanceID)
+	return code
 }
 
 // TxnOffsetCommit handles a TxnOffsetCommit: partitions of unknown topics
