@@ -14,8 +14,11 @@ const minSleep = time.Millisecond
 // at start + n/rate. A producer that falls behind (a slow broker) sends
 // the late events back to back until it is on schedule again, as a fixed
 // rate benchmark must (the Open Messaging Benchmark does the same), and
-// stamps each event with its due time, so a stall shows in the measured
-// latency instead of being hidden (coordinated omission).
+// stamps each late event with its due time, so a stall shows in the
+// measured latency instead of being hidden (coordinated omission). An
+// event that goes out early (due less than minSleep ahead) is stamped
+// with the time it went out: a stamp in the future would take the time it
+// was early off its measured latency.
 //
 // A Pacer is not safe for concurrent use: give each producer its own.
 type Pacer struct {
@@ -39,11 +42,16 @@ func (p *Pacer) Next() time.Time {
 }
 
 // Wait takes the next event's due time and sleeps until it, unless it is
-// less than minSleep away. It returns the due time, or ctx's error.
+// less than minSleep away. It returns the event's stamp, never in the
+// future: its due time, or now if it goes out before it; or ctx's error.
 func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 	due := p.Next()
-	d := time.Until(due)
+	now := time.Now()
+	d := due.Sub(now)
 	if d < minSleep {
+		if d > 0 {
+			return now, ctx.Err()
+		}
 		return due, ctx.Err()
 	}
 	if p.timer == nil {

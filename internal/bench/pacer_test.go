@@ -31,18 +31,39 @@ func TestPacerWaitKeepsRate(t *testing.T) {
 	start := time.Now()
 	p := NewPacer(rate, start)
 	for range events {
-		due, err := p.Wait(context.Background())
+		stamp, err := p.Wait(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if late := time.Until(due); late > minSleep {
-			t.Fatalf("Wait returned %v before the event was due", late)
+		// An early event is stamped when it goes out, never with its
+		// future due time (that would take the time it was early off
+		// its latency).
+		if ahead := time.Until(stamp); ahead > 0 {
+			t.Fatalf("Wait stamped an event %v in the future", ahead)
 		}
 	}
 	// The last event is due at (events-1)/rate; Wait must not run ahead of
 	// it by more than minSleep.
 	if el, want := time.Since(start), time.Duration((events-1)/rate*float64(time.Second))-minSleep; el < want {
 		t.Errorf("%d events at %v/s took %v, want >= %v", events, rate, el, want)
+	}
+}
+
+func TestPacerStampsEarlyEventsWhenTheyGoOut(t *testing.T) {
+	// The first event is due half of minSleep from now: Wait sends it at
+	// once and stamps it with when it went out, not with its due time
+	// (which is later than the return unless the call itself took that
+	// long, and then the due time is the right stamp and inside the call).
+	before := time.Now()
+	start := before.Add(minSleep / 2)
+	p := NewPacer(1, start)
+	stamp, err := p.Wait(context.Background())
+	after := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stamp.Before(before) || stamp.After(after) {
+		t.Fatalf("stamp %v is outside the call [%v, %v] (due %v)", stamp, before, after, start)
 	}
 }
 
