@@ -174,6 +174,14 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	dirDirty, epochsDirty := l.dirDirty, l.epochsDirty
 	l.dirDirty, l.epochsDirty = false, false
 	l.unflushed = 0
+	// With FSSync, a round that began after the last append covers the
+	// appends; other changes (files created, renamed, rolled indexes)
+	// and Close's final index writes are not stamped, so they need a round
+	// that begins from now.
+	fsBegun := l.fsBegun
+	if fss != nil && (dirDirty || epochsDirty || len(idx) > 0 || l.closed) {
+		fsBegun = fss.Begun()
+	}
 	l.mu.Unlock()
 
 	if l.onSync != nil {
@@ -181,7 +189,7 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	}
 	var err error
 	if fss != nil {
-		err = l.syncFS(fss, idx)
+		err = l.syncFS(fss, fsBegun, idx)
 	} else {
 		err = l.syncFiles(logs, idx, epochsDirty, dirDirty)
 	}
@@ -222,11 +230,12 @@ func (l *Log) syncFiles(logs, idx []*segment, epochsDirty, dirDirty bool) error 
 	return nil
 }
 
-// syncFS is syncFiles by one shared syncfs, which covers every file and
-// directory of the log. The rolled segments' indexes are still visited so
-// they release their descriptors (their pages are clean by then).
-func (l *Log) syncFS(fss *FSSync, idx []*segment) error {
-	if err := fss.Sync(); err != nil {
+// syncFS is syncFiles by one shared syncfs, begun after round begun, which
+// covers every file and directory of the log. The rolled segments' indexes
+// are still visited so they release their descriptors (their pages are
+// clean by then).
+func (l *Log) syncFS(fss *FSSync, begun uint64, idx []*segment) error {
+	if err := fss.SyncAfter(begun); err != nil {
 		return err
 	}
 	for _, s := range idx {

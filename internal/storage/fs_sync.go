@@ -26,12 +26,15 @@ import (
 // Like the per-log flusher, there is no goroutine: the first caller finding
 // no round running runs one; callers arriving while it runs wait for it to
 // end and one of them runs the next, which covers everything written
-// before it began. Safe for concurrent use.
+// before it began. A log notes Begun after each write, and a round that
+// began after that covers the write: the six partitions of one produce,
+// written before the first of them starts a round, all share that round
+// instead of the first one's round and one more. Safe for concurrent use.
 type FSSync struct {
 	dir *os.File // an fd on the file system, for syncfs
 
 	mu       sync.Mutex
-	started  uint64        // rounds begun
+	started  atomic.Uint64 // rounds begun (written under mu, read without it by Begun)
 	finished uint64        // rounds ended
 	done     chan struct{} // closed when the running round ends
 	waiting  int           // callers waiting for a round to end
@@ -58,21 +61,28 @@ func (s *FSSync) busy() bool { return s != nil && s.running.Load() }
 // Close releases the directory fd. Rounds after Close fail.
 func (s *FSSync) Close() error { return s.dir.Close() }
 
+// Begun is the number of rounds begun so far. A write completed before
+// Begun returned n is covered by round n+1 and every later one.
+func (s *FSSync) Begun() uint64 { return s.started.Load() }
+
 // Sync returns once a syncfs that began after the call has ended: every
 // write completed before Sync was called is then on stable storage.
-func (s *FSSync) Sync() error {
+func (s *FSSync) Sync() error { return s.SyncAfter(s.Begun()) }
+
+// SyncAfter returns once a round numbered above begun has ended: every
+// write completed before Begun returned begun is then on stable storage.
+func (s *FSSync) SyncAfter(begun uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want := s.started + 1 // the running round, if any, may have begun before our writes
+	want := begun + 1 // the round begun-th may have begun before the writes
 	for {
 		switch {
 		case s.err != nil:
 			return s.err
 		case s.finished >= want:
 			return nil
-		case s.started == s.finished:
-			s.started++
-			round := s.started
+		case s.started.Load() == s.finished:
+			round := s.started.Add(1)
 			s.done = make(chan struct{})
 			s.running.Store(true)
 			s.mu.Unlock()

@@ -167,6 +167,69 @@ func TestLogWithFSSyncSharesOneSyncfsAcrossLogs(t *testing.T) {
 	}
 }
 
+func TestLogsWrittenBeforeARoundShareIt(t *testing.T) {
+	// One produce over six partitions appends to all six logs, then waits
+	// on each in turn: the round the first wait starts covers all six.
+	dataDir := t.TempDir()
+	fss, err := OpenFSSync(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fss.Close() })
+	var rounds atomic.Int64
+	fss.syncfs = func(f *os.File) error { rounds.Add(1); return syncfs(f) }
+	cfg := testConfig()
+	cfg.FSSync = fss
+	logs := make([]*Log, 6)
+	for i := range logs {
+		l, err := Create(filepath.Join(dataDir, "t-"+string(rune('0'+i))), model.NewTopicID(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		if err := l.Flush(); err != nil { // the new directory's round
+			t.Fatal(err)
+		}
+		logs[i] = l
+	}
+	// The first produce also writes each log's leader epoch checkpoint
+	// (a file replaced, not stamped: it takes a round of its own per log).
+	for produce := range 4 {
+		before := rounds.Load()
+		ends := make([]model.Offset, len(logs))
+		for i, l := range logs {
+			base, err := l.Append(storagetest.Batch(2, 100, 0), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ends[i] = base + 2
+		}
+		for i, l := range logs {
+			if err := l.WaitDurable(context.Background(), ends[i]); err != nil {
+				t.Fatal(err)
+			}
+			if rp := l.RecoveryPoint(); rp != ends[i] {
+				t.Fatalf("produce %d, log %d: RecoveryPoint = %d, want %d", produce, i, rp, ends[i])
+			}
+		}
+		if n := rounds.Load() - before; produce > 0 && n != 1 {
+			t.Errorf("produce %d: %d syncfs rounds for six logs written before the first, want 1", produce, n)
+		}
+	}
+	// A write after a round still needs a round of its own.
+	before := rounds.Load()
+	base, err := logs[0].Append(storagetest.Batch(1, 100, 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := logs[0].WaitDurable(context.Background(), base+1); err != nil {
+		t.Fatal(err)
+	}
+	if n := rounds.Load() - before; n != 1 {
+		t.Errorf("%d rounds for a write after the last round, want 1", n)
+	}
+}
+
 func TestLogWithFSSyncClosesRolledIndexes(t *testing.T) {
 	fss, err := OpenFSSync(t.TempDir())
 	if err != nil {

@@ -59,6 +59,7 @@ type Log struct {
 	needIndexSync  []*segment  // rolled segments whose indexes are not yet synced
 	dirDirty       bool        // files were created, renamed or removed
 	epochsDirty    bool        // leader-epoch-checkpoint replaced without fsync (leader_epoch_lazy.go)
+	fsBegun        uint64      // cfg.FSSync.Begun() after the last append: a later round covers it
 	pendingDeletes map[*segment]*time.Timer
 	cleaner        cleanerState // compaction bookkeeping (cleaner_checkpoint.go)
 

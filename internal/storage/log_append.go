@@ -167,6 +167,9 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 	l.next = info.last + 1
 	l.leo.Store(int64(l.next))
 	l.unflushed += info.records
+	if l.cfg.FSSync != nil {
+		l.fsBegun = l.cfg.FSSync.Begun()
+	}
 	l.armFlushTimerLocked()
 	l.armMarkTimerLocked()
 	return nil
