@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -99,6 +100,21 @@ func TestFSSyncErrorIsSticky(t *testing.T) {
 	}
 }
 
+// createLogs creates n logs in dataDir, closed when the test ends.
+func createLogs(t *testing.T, dataDir string, cfg Config, n int) []*Log {
+	t.Helper()
+	logs := make([]*Log, n)
+	for i := range logs {
+		l, err := Create(filepath.Join(dataDir, fmt.Sprintf("t-%d", i)), model.NewTopicID(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		logs[i] = l
+	}
+	return logs
+}
+
 // waitForWaiters spins until n callers wait for the running round.
 func waitForWaiters(s *FSSync, n int) {
 	for {
@@ -118,15 +134,9 @@ func TestLogWithFSSyncSharesOneSyncfsAcrossLogs(t *testing.T) {
 	cfg := testConfig()
 	cfg.FSSync = h.FSSync
 	var fsyncs atomic.Int64
-	logs := make([]*Log, 6)
-	for i := range logs {
-		l, err := Create(filepath.Join(dataDir, "t-"+string(rune('0'+i))), model.NewTopicID(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
+	logs := createLogs(t, dataDir, cfg, 6)
+	for _, l := range logs {
 		l.fsync = func(f *os.File) error { fsyncs.Add(1); return fdatasync(f) }
-		logs[i] = l
 	}
 	// Hold a first round so every log's wait queues behind it.
 	blocker := make(chan error, 1)
@@ -180,17 +190,11 @@ func TestLogsWrittenBeforeARoundShareIt(t *testing.T) {
 	fss.syncfs = func(f *os.File) error { rounds.Add(1); return syncfs(f) }
 	cfg := testConfig()
 	cfg.FSSync = fss
-	logs := make([]*Log, 6)
-	for i := range logs {
-		l, err := Create(filepath.Join(dataDir, "t-"+string(rune('0'+i))), model.NewTopicID(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
+	logs := createLogs(t, dataDir, cfg, 6)
+	for _, l := range logs {
 		if err := l.Flush(); err != nil { // the new directory's round
 			t.Fatal(err)
 		}
-		logs[i] = l
 	}
 	// The first produce also writes each log's leader epoch checkpoint
 	// (a file replaced, not stamped: it takes a round of its own per log).
