@@ -65,10 +65,6 @@ func (s *FSSync) Close() error { return s.dir.Close() }
 // Begun returned n is covered by round n+1 and every later one.
 func (s *FSSync) Begun() uint64 { return s.started.Load() }
 
-// Sync returns once a syncfs that began after the call has ended: every
-// write completed before Sync was called is then on stable storage.
-func (s *FSSync) Sync() error { return s.SyncAfter(s.Begun()) }
-
 // SyncAfter returns once a round numbered above begun has ended: every
 // write completed before Begun returned begun is then on stable storage.
 func (s *FSSync) SyncAfter(begun uint64) error {

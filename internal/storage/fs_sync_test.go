@@ -51,13 +51,13 @@ func newHeldFSSync(t *testing.T, dir string) *heldFSSync {
 func TestFSSyncRoundBegunBeforeCallDoesNotCount(t *testing.T) {
 	h := newHeldFSSync(t, t.TempDir())
 	first := make(chan error, 1)
-	go func() { first <- h.Sync() }()
+	go func() { first <- h.SyncAfter(h.Begun()) }()
 	<-h.running // round 1 runs, begun before the calls below
 
 	const late = 8
 	lateDone := make(chan error, late)
 	for range late {
-		go func() { lateDone <- h.Sync() }()
+		go func() { lateDone <- h.SyncAfter(h.Begun()) }()
 	}
 	waitForWaiters(h.FSSync, late)
 	h.release <- struct{}{} // round 1 ends
@@ -85,14 +85,14 @@ func TestFSSyncErrorIsSticky(t *testing.T) {
 	eio := error(errors.New("input/output error"))
 	h.fail.Store(&eio)
 	done := make(chan error, 1)
-	go func() { done <- h.Sync() }()
+	go func() { done <- h.SyncAfter(h.Begun()) }()
 	<-h.running
 	h.release <- struct{}{}
 	if err := <-done; err == nil || !errors.Is(err, eio) {
 		t.Fatalf("Sync = %v, want the syncfs error", err)
 	}
 	h.fail.Store(nil)
-	if err := h.Sync(); !errors.Is(err, eio) {
+	if err := h.SyncAfter(h.Begun()); !errors.Is(err, eio) {
 		t.Fatalf("Sync after a failed round = %v, want the same error (no round: %d)", err, h.rounds.Load())
 	}
 	if r := h.rounds.Load(); r != 1 {
@@ -140,7 +140,7 @@ func TestLogWithFSSyncSharesOneSyncfsAcrossLogs(t *testing.T) {
 	}
 	// Hold a first round so every log's wait queues behind it.
 	blocker := make(chan error, 1)
-	go func() { blocker <- h.Sync() }()
+	go func() { blocker <- h.SyncAfter(h.Begun()) }()
 	<-h.running
 
 	var wg sync.WaitGroup
