@@ -102,7 +102,6 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		}
 	}
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
-	n.pub.Subscribe(n.replicas.Reconcile)
 	n.quorum, err = raft.Open(raft.Config{
 		ID:     uint64(opts.NodeID),
 		Dir:    filepath.Join(opts.DataDir, "__cluster_metadata-0"),
@@ -112,6 +111,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
+	// The replicas follow the metadata only from the image Open replayed
+	// up to: an older image of the history (a topic since deleted and
+	// created again under its name) would have Reconcile find the new
+	// topic's log under another topic id and delete it.
+	n.pub.Subscribe(n.replicas.Reconcile)
 	if _, err := n.quorum.WaitLeader(ctx); err != nil {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
