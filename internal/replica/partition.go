@@ -6,9 +6,13 @@
 // log end offset; the follower side, ISR tracking and acks=all waits for
 // followers arrive with multi-broker clusters.
 //
-// Partition is safe for concurrent use. Appends are serialized by the log;
-// appends of idempotent batches also by the producer state's lock, held
-// across check, append and update.
+// Partition is safe for concurrent use. Appends of every kind (plain,
+// idempotent, transactional, markers, coordinator batches) are serialized
+// by the partition's append lock, held across the producer checks, the
+// log append, the producer and transaction state update and the
+// publication of the read view (read_view.go): readers see the high
+// watermark and the last stable offset move together, and only once
+// every effect of the batches below them is in place.
 package replica
 
 import (
@@ -73,8 +77,13 @@ type Partition struct {
 	cfg         atomic.Pointer[Config]
 	leaderEpoch atomic.Int32
 
-	prod producers // idempotent producer state (partition_producers.go)
-	txn  txnState  // transactions: last stable offset, KIP-890 guards (partition_txn.go)
+	// appendMu serializes appends with the state they update: prod, txn
+	// and the publication of view. Lock order: appendMu, then the log's
+	// locks.
+	appendMu sync.Mutex
+	prod     producers // idempotent producer state (partition_producers.go); guarded by appendMu
+	txn      txnState  // transactions: last stable offset, KIP-890 guards (partition_txn.go); guarded by appendMu
+	view     readView  // what readers see; stored under appendMu, loaded without it
 
 	watching atomic.Int32 // len(watchers), read without the lock on append
 	mu       sync.Mutex
@@ -84,6 +93,7 @@ type Partition struct {
 // New wraps an open log.
 func New(tp model.TopicPartition, log *storage.Log, cfg Config, epoch model.LeaderEpoch) *Partition {
 	p := &Partition{TP: tp, TopicID: log.TopicID(), log: log}
+	p.txn.firstUnstable, p.txn.ceiling = -1, -1
 	p.cfg.Store(&cfg)
 	p.leaderEpoch.Store(int32(epoch))
 	p.initProducers()
@@ -108,9 +118,19 @@ func (p *Partition) LeaderEpoch() model.LeaderEpoch { return model.LeaderEpoch(p
 // SetLeaderEpoch records a new leadership.
 func (p *Partition) SetLeaderEpoch(e model.LeaderEpoch) { p.leaderEpoch.Store(int32(e)) }
 
-// HighWatermark is the offset up to which consumers may read.
-// Invariant: HighWatermark <= LogEndOffset. With one replica they are equal.
-func (p *Partition) HighWatermark() model.Offset { return p.log.LogEndOffset() }
+// HighWatermark is the offset up to which consumers may read: with one
+// replica, the log end offset as of the last append whose effects are
+// all published.
+// Invariant: HighWatermark <= LogEndOffset.
+func (p *Partition) HighWatermark() model.Offset {
+	hw, _ := p.view.load()
+	return hw
+}
+
+// ReadView returns the high watermark and the last stable offset as one
+// snapshot: a fetch answers with both and reads below them.
+// Invariant: lso <= hw.
+func (p *Partition) ReadView() (hw, lso model.Offset) { return p.view.load() }
 
 // LogStartOffset is the first offset still stored.
 func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }
@@ -178,12 +198,24 @@ func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Off
 		// atomic with the append (partition_producers.go).
 		return p.appendIdempotent(b, appendTime, nowMs, guard)
 	}
-	base, err := p.log.Append(b, p.LeaderEpoch())
+	base, err := p.appendPlain(b, nowMs)
 	if err != nil {
 		return 0, -1, err
 	}
-	p.afterPlainAppend()
 	return base, appendTime, nil
+}
+
+// appendPlain appends a batch without a producer id and publishes it.
+func (p *Partition) appendPlain(b []byte, nowMs int64) (model.Offset, error) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	base, err := p.log.Append(b, p.LeaderEpoch())
+	if base >= 0 {
+		// Also after a failed flush.messages fsync: the batch is in the log.
+		p.publishLocked(nowMs)
+	}
+	p.snapshotIfRolledLocked()
+	return base, err
 }
 
 func checkTimestamp(h batch.Header, cfg *Config, nowMs int64) error {

@@ -39,8 +39,8 @@ func (p *Partition) AppendCoordinator(b []byte, nowMs int64) (model.Offset, erro
 
 func (p *Partition) appendCoordinatorTxn(b []byte, h batch.Header, nowMs int64) (model.Offset, error) {
 	info := batchProducerInfo(h)
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return -1, err
@@ -54,7 +54,8 @@ func (p *Partition) appendCoordinatorTxn(b []byte, h batch.Header, nowMs int64) 
 		return -1, err
 	}
 	st.update(info, base, base+model.Offset(h.LastOffsetDelta()), h.MaxTimestamp())
-	p.publishUnstableLocked(st)
+	p.noteOpenLocked(st)
+	p.publishLocked(nowMs)
 	p.snapshotIfRolledLocked()
 	return base, err
 }

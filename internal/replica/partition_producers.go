@@ -2,7 +2,6 @@ package replica
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,21 +17,20 @@ import (
 // from the latest snapshot plus the batch headers after it, and expires
 // idle producers.
 //
-// Lock order: producers.mu, then the log's locks (storage.Log.mu, ...).
+// Everything here runs under the partition's append lock (appendMu).
 
 // DefaultProducerIDExpirationMs is producer.id.expiration.ms's default:
 // one day (KIP-854).
 const DefaultProducerIDExpirationMs = 86_400_000
 
-// producers is a partition's producer state and its guard.
+// producers is a partition's producer state.
 type producers struct {
 	// rolled is raised by the log when a segment rolls (under the log's
-	// lock, where the state cannot be read): the next holder of mu writes
-	// the snapshot.
+	// lock, where the state cannot be read): the next holder of appendMu
+	// writes the snapshot.
 	rolled atomic.Bool
 
-	mu    sync.Mutex     // serializes check+append+update of idempotent batches, snapshots and expiry
-	state *producerState // guarded by mu; nil until loaded (a failed load is retried on next use)
+	state *producerState // guarded by appendMu; nil until loaded (a failed load is retried on next use)
 }
 
 // ProducerInfo describes one active producer (DescribeProducers).
@@ -52,9 +50,11 @@ func (p *Partition) initProducers() {
 		Rolled:  func(model.Offset) { p.prod.rolled.Store(true) },
 		Closing: p.snapshotProducers,
 	})
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
-	p.producersLocked(time.Now().UnixMilli()) // an error is retried on first use
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	nowMs := time.Now().UnixMilli()
+	p.producersLocked(nowMs) // an error is retried on first use
+	p.publishLocked(nowMs)
 }
 
 // expirationMs is producer.id.expiration.ms for this partition.
@@ -67,7 +67,8 @@ func (p *Partition) expirationMs() int64 {
 
 // producersLocked returns the state, loading it first if needed: the
 // latest snapshot at or below the log end, then every batch header after
-// it (Kafka's loadProducerState). Called under prod.mu.
+// it (Kafka's loadProducerState). Called under appendMu; a load publishes
+// the read view, as the open transactions are known from then on.
 func (p *Partition) producersLocked(nowMs int64) (*producerState, error) {
 	if p.prod.state != nil {
 		return p.prod.state, nil
@@ -93,7 +94,8 @@ func (p *Partition) producersLocked(nowMs int64) (*producerState, error) {
 		return nil, fmt.Errorf("load producer state of %s: %w", p.TP, err)
 	}
 	p.prod.state = st
-	p.publishUnstableLocked(st)
+	p.noteOpenLocked(st)
+	p.publishLocked(nowMs)
 	return st, nil
 }
 
@@ -129,8 +131,8 @@ func batchProducerInfo(h batch.Header) producerBatchInfo {
 func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
 	h := batch.Header(b)
 	info := batchProducerInfo(h)
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return 0, -1, err
@@ -149,7 +151,8 @@ func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard Tx
 	if base >= 0 {
 		// Also after a failed flush.messages fsync: the batch is in the log.
 		st.update(info, base, base+model.Offset(h.LastOffsetDelta()), h.MaxTimestamp())
-		p.publishUnstableLocked(st)
+		p.noteOpenLocked(st)
+		p.publishLocked(nowMs)
 	}
 	p.snapshotIfRolledLocked()
 	if err != nil {
@@ -158,19 +161,8 @@ func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard Tx
 	return base, appendTime, nil
 }
 
-// afterPlainAppend writes the snapshot a roll asked for when the append
-// that rolled was not an idempotent one.
-func (p *Partition) afterPlainAppend() {
-	if !p.prod.rolled.Load() {
-		return
-	}
-	p.prod.mu.Lock()
-	p.snapshotIfRolledLocked()
-	p.prod.mu.Unlock()
-}
-
 // snapshotIfRolledLocked writes a snapshot if a segment rolled since the
-// last one. Called under prod.mu.
+// last one. Called under appendMu.
 func (p *Partition) snapshotIfRolledLocked() {
 	if p.prod.rolled.Swap(false) {
 		p.writeSnapshotLocked()
@@ -178,7 +170,7 @@ func (p *Partition) snapshotIfRolledLocked() {
 }
 
 // writeSnapshotLocked stores the loaded state as of the log end offset:
-// under prod.mu every idempotent batch below it has been applied. A failed
+// under appendMu every batch below it has been applied. A failed
 // write is not an error for anyone: the next load replays further back.
 func (p *Partition) writeSnapshotLocked() {
 	if p.prod.state == nil {
@@ -190,8 +182,8 @@ func (p *Partition) writeSnapshotLocked() {
 // snapshotProducers writes a snapshot now (the log's Closing hook, so a
 // restart replays nothing).
 func (p *Partition) snapshotProducers() {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	p.prod.rolled.Store(false)
 	p.writeSnapshotLocked()
 }
@@ -202,8 +194,8 @@ func (p *Partition) snapshotProducers() {
 // asked for. It returns how many producers went. The node's maintenance
 // loop calls it.
 func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return 0, err
@@ -216,19 +208,21 @@ func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
 // ReloadProducerState forgets the in-memory producer state; the next use
 // rebuilds it from the snapshots and the log. Call it after the log was
 // truncated (follower truncation, KIP-101), as Kafka reloads its
-// ProducerStateManager then.
+// ProducerStateManager then. The read view is published again from the
+// truncated log.
 func (p *Partition) ReloadProducerState() {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	p.prod.state = nil
 	p.prod.rolled.Store(false)
+	p.publishLocked(time.Now().UnixMilli())
 }
 
 // ActiveProducers lists the producers the partition knows, by id
 // (DescribeProducers).
 func (p *Partition) ActiveProducers(nowMs int64) ([]ProducerInfo, error) {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return nil, err

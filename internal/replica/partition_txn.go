@@ -3,7 +3,6 @@ package replica
 import (
 	"encoding/binary"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/batch"
@@ -29,7 +28,11 @@ import (
 // coordinator knows about (a "hanging" transaction that would hold the
 // LSO forever).
 //
-// Everything here runs under prod.mu, like the rest of the producer state.
+// Everything here runs under the append lock, like the rest of the
+// producer state. The order of a marker's effects is what keeps aborted
+// records from read_committed readers: the marker is appended, an aborted
+// transaction's index entry is written, and only then is the read view
+// published with the LSO past the transaction.
 
 // TxnGuard ties a transactional append to its verification; 0 is none.
 type TxnGuard uint64
@@ -38,11 +41,16 @@ type TxnGuard uint64
 // state.
 type txnState struct {
 	// firstUnstable is the first offset of the oldest open transaction,
-	// -1 without one. Written under prod.mu, read lock-free.
-	firstUnstable atomic.Int64
+	// -1 without one.
+	firstUnstable model.Offset
+	// ceiling holds the LSO at or below the first offset of an aborted
+	// transaction whose index entry could not be written, -1 without
+	// one: read_committed readers would get its records. The next load
+	// of the log (a restart) writes the entry again.
+	ceiling model.Offset
 
-	guards    map[model.ProducerID]TxnGuard // guarded by prod.mu
-	nextGuard TxnGuard                      // guarded by prod.mu
+	guards    map[model.ProducerID]TxnGuard
+	nextGuard TxnGuard
 }
 
 // TxnMarker is one transaction marker a coordinator writes. A plain value.
@@ -58,11 +66,8 @@ type TxnMarker struct {
 // watermark when none is open.
 // Invariant: LastStableOffset <= HighWatermark.
 func (p *Partition) LastStableOffset() model.Offset {
-	hw := p.HighWatermark()
-	if f := p.txn.firstUnstable.Load(); f >= 0 && model.Offset(f) < hw {
-		return model.Offset(f)
-	}
-	return hw
+	_, lso := p.view.load()
+	return lso
 }
 
 // ReadCommitted is Read for a read_committed consumer: bounded by the last
@@ -79,16 +84,41 @@ func (p *Partition) AbortedTxns(from, lso model.Offset) ([]storage.AbortedTxn, e
 	return p.log.AbortedTxns(from, lso)
 }
 
-// publishUnstableLocked republishes the first offset of the oldest open
-// transaction. Called under prod.mu after the open set may have changed.
-func (p *Partition) publishUnstableLocked(st *producerState) {
-	f := int64(-1)
+// noteOpenLocked recomputes the first offset of the oldest open
+// transaction after the open set may have changed; publishLocked makes it
+// visible. Called under appendMu.
+func (p *Partition) noteOpenLocked(st *producerState) {
+	f := model.Offset(-1)
 	for _, off := range st.open {
-		if f < 0 || int64(off) < f {
-			f = int64(off)
+		if f < 0 || off < f {
+			f = off
 		}
 	}
-	p.txn.firstUnstable.Store(f)
+	p.txn.firstUnstable = f
+}
+
+// publishLocked publishes the read view for the log as it is now: every
+// batch in the log has had its effects applied (the caller holds
+// appendMu across the append and the state update). Without a loaded
+// producer state the open transactions are unknown, so the LSO stays
+// where it was. Called under appendMu.
+func (p *Partition) publishLocked(nowMs int64) {
+	hw := p.log.LogEndOffset()
+	lso := hw
+	if p.prod.state == nil {
+		if _, err := p.producersLocked(nowMs); err != nil {
+			_, lso = p.view.load()
+		}
+		if p.prod.state != nil {
+			return // the load published
+		}
+	} else if f := p.txn.firstUnstable; f >= 0 {
+		lso = min(lso, f)
+	}
+	if c := p.txn.ceiling; c >= 0 {
+		lso = min(lso, c)
+	}
+	p.view.store(hw, lso)
 }
 
 // AppendTxnMarker writes a COMMIT or ABORT marker for m's producer and
@@ -122,8 +152,8 @@ func (p *Partition) appendMarker(b []byte, m TxnMarker, nowMs int64) (model.Offs
 }
 
 func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (model.Offset, error) {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return -1, err
@@ -143,6 +173,7 @@ func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (mode
 		return -1, err
 	}
 	ierr := p.completeTxnLocked(st, m, off, batch.Header(b).MaxTimestamp())
+	p.publishLocked(nowMs)
 	p.snapshotIfRolledLocked()
 	if err == nil {
 		err = ierr
@@ -151,7 +182,9 @@ func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (mode
 }
 
 // completeTxnLocked applies a marker at off to the state: the transaction
-// ends, an aborted one is indexed. Called under prod.mu, on append and on
+// ends, an aborted one is indexed. The caller publishes the read view
+// afterwards, so no reader sees the LSO pass an aborted transaction
+// before its index entry exists. Called under appendMu, on append and on
 // replay.
 func (p *Partition) completeTxnLocked(st *producerState, m TxnMarker, off model.Offset, ts int64) error {
 	first, open := st.open[m.ProducerID]
@@ -160,7 +193,7 @@ func (p *Partition) completeTxnLocked(st *producerState, m TxnMarker, off model.
 		st.producers[m.ProducerID].coordinatorEpoch = m.CoordinatorEpoch
 	}
 	delete(p.txn.guards, m.ProducerID)
-	p.publishUnstableLocked(st)
+	p.noteOpenLocked(st)
 	if !open || m.Commit {
 		return nil
 	}
@@ -172,6 +205,9 @@ func (p *Partition) completeTxnLocked(st *producerState, m TxnMarker, off model.
 	}
 	e := storage.AbortedTxn{ProducerID: m.ProducerID, FirstOffset: first, LastOffset: off, LastStableOffset: lso}
 	if err := p.log.AppendAbortedTxn(e); err != nil {
+		if p.txn.ceiling < 0 || first < p.txn.ceiling {
+			p.txn.ceiling = first
+		}
 		return fmt.Errorf("index aborted transaction of producer %d: %w", m.ProducerID, err)
 	}
 	return nil
@@ -236,35 +272,42 @@ func parseMarker(b []byte) (TxnMarker, error) {
 // of pid: verify reports that the producer has no transaction open here
 // (so the coordinator must first confirm the partition is in its ongoing
 // transaction). The guard goes to AppendHeld; a marker for pid in
-// between voids it.
+// between voids it. Verifications of pid under way at once share one
+// guard.
 func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, verify bool, err error) {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	st, err := p.producersLocked(time.Now().UnixMilli())
 	if err != nil {
 		return 0, false, err
+	}
+	_, open := st.open[pid]
+	if g, ok := p.txn.guards[pid]; ok {
+		// Another request of the producer is being verified: they share
+		// the guard (Kafka's maybeCreateVerificationStateEntry), or the
+		// later one would void the earlier.
+		return g, !open, nil
 	}
 	if p.txn.guards == nil {
 		p.txn.guards = map[model.ProducerID]TxnGuard{}
 	}
 	p.txn.nextGuard++
 	p.txn.guards[pid] = p.txn.nextGuard
-	_, open := st.open[pid]
 	return p.txn.nextGuard, !open, nil
 }
 
 // EndTxnVerification drops pid's guard when its batch is not appended
 // after all (the coordinator refused it).
 func (p *Partition) EndTxnVerification(pid model.ProducerID, guard TxnGuard) {
-	p.prod.mu.Lock()
-	defer p.prod.mu.Unlock()
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
 	if p.txn.guards[pid] == guard {
 		delete(p.txn.guards, pid)
 	}
 }
 
 // checkTxnGuardLocked refuses a verified transactional batch whose guard
-// a marker voided. Called under prod.mu.
+// a marker voided. Called under appendMu.
 func (p *Partition) checkTxnGuardLocked(_ *producerState, info producerBatchInfo, guard TxnGuard) error {
 	if guard == 0 || !info.transactional {
 		return nil

@@ -228,3 +228,30 @@ func TestAppendCoordinator(t *testing.T) {
 		t.Fatalf("older epoch: %v", err)
 	}
 }
+
+// TestConcurrentTxnVerificationsShareTheGuard: two produce requests of one
+// producer verified at the same time (pipelined, each waiting for the
+// coordinator) share the partition's guard, as Kafka's
+// maybeCreateVerificationStateEntry returns the existing entry: the second
+// verification must not void the first (a spurious INVALID_TXN_STATE;
+// issue 13, defect 12).
+func TestConcurrentTxnVerificationsShareTheGuard(t *testing.T) {
+	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
+	g1, v1, err1 := p.BeginTxnVerification(7)
+	g2, v2, err2 := p.BeginTxnVerification(7)
+	if err1 != nil || err2 != nil || !v1 || !v2 {
+		t.Fatalf("verifications: %v %v, %v %v", v1, err1, v2, err2)
+	}
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g1); err != nil {
+		t.Fatalf("first verified batch: %v", err)
+	}
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, g2); err != nil {
+		t.Fatalf("second verified batch: %v", err)
+	}
+	if err := marker(7, 0, 0, false)(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 2), testNow, g2); !errors.Is(err, ErrInvalidTxnState) {
+		t.Fatalf("batch verified before the marker, appended after it: %v", err)
+	}
+}

@@ -32,7 +32,13 @@ func (l *Log) read(from, limit model.Offset, maxBytes int32, minOneBatch bool) (
 		if lso := model.Offset(l.lso.Load()); from < lso || from > leo {
 			return Chunk{}, fmt.Errorf("read at %d: %w [%d, %d]", from, ErrOffsetOutOfRange, lso, leo)
 		}
-		bounded := limit >= 0 && limit < leo
+		// A limit at the loaded log end still bounds the read: batches
+		// appended after the load (beyond a high watermark or LSO equal
+		// to it) must not be returned.
+		bounded := limit >= 0
+		if bounded && limit > leo {
+			limit = leo
+		}
 		if from == leo || (bounded && from >= limit) {
 			return Chunk{}, nil
 		}

@@ -150,9 +150,9 @@ func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchR
 			return nil
 		}
 	}
-	// The LSO first: read after the high watermark it could exceed it.
-	sp.LastStableOffset, sp.HighWatermark = part.LastStableOffset(), part.HighWatermark()
-	sp.LastStableOffset = min(sp.LastStableOffset, sp.HighWatermark)
+	// One snapshot: the aborted transactions below this LSO are indexed.
+	hw, lso := part.ReadView()
+	sp.HighWatermark, sp.LastStableOffset = hw, lso
 	sp.LogStartOffset = part.LogStartOffset()
 	return part
 }
