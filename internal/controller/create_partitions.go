@@ -71,12 +71,19 @@ func addPartitions(im *metadata.Image, t *kmsg.CreatePartitionsRequestTopic) ([]
 	if topic == nil || len(topic.Partitions) == 0 {
 		return nil, kerr.UnknownTopicOrPartition, "" // Kafka sends no message here
 	}
+	if model.IsInternalTopic(t.Topic) {
+		// The coordinators map keys to its partitions by their count.
+		return nil, kerr.InvalidTopicException, fmt.Sprintf("The number of partitions of internal topic %s cannot be changed.", t.Topic)
+	}
 	have := int32(len(topic.Partitions))
 	switch {
 	case t.Count == have:
 		return nil, kerr.InvalidPartitions, fmt.Sprintf("Topic already has %d partition(s).", have)
 	case t.Count < have:
 		return nil, kerr.InvalidPartitions, fmt.Sprintf("The topic %s currently has %d partition(s); %d would not be an increase.", t.Topic, have, t.Count)
+	}
+	if t.Count-have > MaxRecordsPerOp {
+		return nil, errTooLarge.err, errTooLarge.msg
 	}
 	add := int(t.Count - have)
 	rf := len(topic.Partitions[0].Replicas)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -20,8 +21,10 @@ import (
 // Kafka's ControllerApis.deleteTopics: UNKNOWN_TOPIC_OR_PARTITION for an
 // unknown name, UNKNOWN_TOPIC_ID for an unknown id, INVALID_REQUEST for a
 // name or id given twice, for an entry with both or neither, and for a
-// name and an id that resolve to the same topic. Internal topics are not
-// protected, as in Kafka 4.
+// name and an id that resolve to the same topic. Internal topics are
+// refused with INVALID_TOPIC_EXCEPTION: Kafka 4 leaves that to its tools
+// (kafka-topics.sh refuses them), Sluice refuses at the broker so that no
+// client can wipe every group or transaction by accident.
 func (c *Controller) DeleteTopics(ctx context.Context, req *kmsg.DeleteTopicsRequest) ([]TopicResult, error) {
 	var results []TopicResult
 	_, err := c.run(ctx, func(im *metadata.Image) []metadata.Record {
@@ -114,6 +117,8 @@ func resolveName(im *metadata.Image, name string, dup bool) TopicResult {
 		res.Err, res.Message = kerr.InvalidRequest, "Duplicate topic name."
 	case t == nil:
 		res.Err, res.Message = kerr.UnknownTopicOrPartition, kerr.UnknownTopicOrPartition.Description
+	case model.IsInternalTopic(name):
+		res.Err, res.Message = kerr.InvalidTopicException, fmt.Sprintf("Topic %s is internal and cannot be deleted.", name)
 	default:
 		res.ID = t.ID
 	}
@@ -128,6 +133,9 @@ func resolveID(im *metadata.Image, id model.TopicID, dup bool) TopicResult {
 		res.Err, res.Message = kerr.InvalidRequest, "Duplicate topic id."
 	case t == nil:
 		res.Err, res.Message = kerr.UnknownTopicID, kerr.UnknownTopicID.Description
+	case model.IsInternalTopic(t.Name):
+		res.Name = t.Name
+		res.Err, res.Message = kerr.InvalidTopicException, fmt.Sprintf("Topic %s is internal and cannot be deleted.", t.Name)
 	default:
 		res.Name = t.Name
 	}

@@ -89,10 +89,11 @@ func TestDeleteTopics(t *testing.T) {
 			kept: []string{"a"},
 		},
 		{
-			name:    "internal topic",
-			names:   []string{"__consumer_offsets"},
-			want:    []want{{name: "__consumer_offsets", err: "OK", byID: true}},
-			deleted: []string{"__consumer_offsets"},
+			name:  "internal topic refused, the others deleted",
+			names: []string{"__consumer_offsets", "a"},
+			want: []want{{name: "__consumer_offsets", err: "INVALID_TOPIC_EXCEPTION", msg: "Topic __consumer_offsets is internal and cannot be deleted."},
+				{name: "a", err: "OK", byID: true}},
+			deleted: []string{"a"}, kept: []string{"__consumer_offsets"},
 		},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,18 @@ func ValidateTopicName(name string) error {
 	return nil
 }
 
+// MaxRecordsPerOp bounds the metadata records one admin operation may
+// write (Kafka's QuorumController.MAX_RECORDS_PER_USER_OP): one per
+// partition created, so a request for 2^31 partitions is refused before
+// anything is allocated for it.
+const MaxRecordsPerOp = 10_000
+
+// errTooLarge is Kafka's answer to an operation over MaxRecordsPerOp.
+var errTooLarge = struct {
+	err *kerr.Error
+	msg string
+}{kerr.PolicyViolation, "Unable to perform excessively large batch operation."}
+
 // TopicResult is the outcome for one topic of CreateTopics.
 type TopicResult struct {
 	Name              string
@@ -67,6 +79,13 @@ func (c *Controller) CreateTopics(ctx context.Context, req *kmsg.CreateTopicsReq
 			if r.Err == nil && !req.ValidateOnly {
 				recs = append(recs, topicRecs...)
 			}
+			if len(recs) > MaxRecordsPerOp {
+				// Kafka fails the whole operation (BoundedList).
+				for j := range results {
+					results[j] = TopicResult{Name: req.Topics[j].Topic, Err: errTooLarge.err, Message: errTooLarge.msg}
+				}
+				return nil
+			}
 		}
 		return recs
 	})
@@ -81,6 +100,9 @@ func (c *Controller) createTopic(im *metadata.Image, t *kmsg.CreateTopicsRequest
 	}
 	if err := ValidateTopicName(t.Topic); err != nil {
 		return fail(kerr.InvalidTopicException, "%v", err)
+	}
+	if t.Topic == model.ClusterMetadataTopic {
+		return fail(kerr.InvalidRequest, "Creation of internal topic %s is prohibited.", t.Topic)
 	}
 	if _, ok := im.Topics[t.Topic]; ok {
 		return fail(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
@@ -126,6 +148,9 @@ func (c *Controller) placement(im *metadata.Image, t *kmsg.CreateTopicsRequestTo
 		if t.NumPartitions != -1 || t.ReplicationFactor != -1 {
 			return nil, kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
 		}
+		if len(t.ReplicaAssignment) > MaxRecordsPerOp {
+			return nil, errTooLarge.err, errTooLarge.msg
+		}
 		out := make([][]model.NodeID, len(t.ReplicaAssignment))
 		for _, a := range t.ReplicaAssignment {
 			if a.Partition < 0 || int(a.Partition) >= len(out) || out[a.Partition] != nil {
@@ -148,6 +173,9 @@ func (c *Controller) placement(im *metadata.Image, t *kmsg.CreateTopicsRequestTo
 	}
 	if n <= 0 {
 		return nil, kerr.InvalidPartitions, "Number of partitions was set to an invalid non-positive value."
+	}
+	if n > MaxRecordsPerOp {
+		return nil, errTooLarge.err, errTooLarge.msg
 	}
 	if rf <= 0 {
 		return nil, kerr.InvalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value."

@@ -13,7 +13,7 @@ import (
 )
 
 // OffsetsTopic is the internal topic that holds groups and offsets.
-const OffsetsTopic = "__consumer_offsets"
+const OffsetsTopic = model.OffsetsTopic
 
 // Options are the group coordinator's settings, named after Kafka's
 // broker configs.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluice-io/sluice/internal/batch"
 	"github.com/sluice-io/sluice/internal/model"
@@ -46,7 +47,7 @@ type Shard struct {
 // m.Loaded ran. ctx bounds the replay.
 func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error) {
 	DefaultClockLogger(&opts.Clock, &opts.Logger)
-	if err := replay(ctx, log, m); err != nil {
+	if err := replay(ctx, log, m, opts.Logger); err != nil {
 		return nil, err
 	}
 	s := &Shard{log: log, m: m, clock: opts.Clock, logger: opts.Logger, onFailure: opts.OnFailure,
@@ -59,8 +60,11 @@ func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error)
 }
 
 // replay feeds every data record from the log start to the current log
-// end into m.
-func replay(ctx context.Context, log Log, m Machine) error {
+// end into m. A record (or marker) that m cannot apply, or a batch whose
+// records cannot be read, is skipped with an error log and counted
+// (SkippedRecords): one bad record must not keep a coordinator from ever
+// loading its partition again. Only a failed read of the log stops it.
+func replay(ctx context.Context, log Log, m Machine, logger *slog.Logger) error {
 	from, end := log.LogStartOffset(), log.LogEndOffset()
 	var r batch.Reader
 	var buf []byte
@@ -76,10 +80,7 @@ func replay(ctx context.Context, log Log, m Machine) error {
 		if len(buf) == 0 {
 			break // nothing readable up to the end (a high watermark below it)
 		}
-		next, err := replayBatches(&r, buf, from, m)
-		if err != nil {
-			return err
-		}
+		next := replayBatches(&r, buf, from, m, logger)
 		switch {
 		case next > from:
 			from, size = next, loadReadBytes
@@ -94,7 +95,7 @@ func replay(ctx context.Context, log Log, m Machine) error {
 
 // replayBatches replays the whole batches in buf at or past from and
 // returns the offset after the last one.
-func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine) (model.Offset, error) {
+func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine, logger *slog.Logger) model.Offset {
 	next := from
 	for len(buf) >= batch.HeaderSize {
 		h := batch.Header(buf)
@@ -104,23 +105,38 @@ func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine) (m
 		}
 		if model.Offset(h.NextOffset()) > next && h.IsControl() {
 			if err := replayControl(r, buf[:n], m); err != nil { // txn.go
-				return next, fmt.Errorf("replay marker at offset %d: %w", h.BaseOffset(), err)
+				skipped(logger, "marker", h.BaseOffset(), err)
 			}
 		} else if model.Offset(h.NextOffset()) > next {
 			err := r.Records(buf[:n], func(rec *batch.Record) error {
 				if model.Offset(rec.Offset) < from {
 					return nil
 				}
-				return m.Replay(h, rec)
+				if err := m.Replay(h, rec); err != nil {
+					skipped(logger, "record", rec.Offset, err)
+				}
+				return nil
 			})
 			if err != nil {
-				return next, fmt.Errorf("replay batch at offset %d: %w", h.BaseOffset(), err)
+				skipped(logger, "batch", h.BaseOffset(), err)
 			}
 		}
 		next = max(next, model.Offset(h.NextOffset()))
 		buf = buf[n:]
 	}
-	return next, nil
+	return next
+}
+
+// skippedRecords counts what replays skipped, process-wide.
+var skippedRecords atomic.Int64
+
+// SkippedRecords is how many records, markers and unreadable batches
+// coordinator loads have skipped since the process started (a metric).
+func SkippedRecords() int64 { return skippedRecords.Load() }
+
+func skipped(logger *slog.Logger, what string, off int64, err error) {
+	skippedRecords.Add(1)
+	logger.Error("coordinator load skips a "+what+" it cannot apply", "offset", off, "err", err)
 }
 
 // Run executes op with the shard's state, appends what it wrote as one

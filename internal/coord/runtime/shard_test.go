@@ -279,3 +279,38 @@ func TestSubmitOrdersEffects(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// strictKV is kv that refuses values it cannot parse, as a coordinator
+// refuses a record that is not in its format.
+type strictKV struct{ *kv }
+
+func (k strictKV) Replay(h batch.Header, rec *batch.Record) error {
+	if string(rec.Value) == "garbage" {
+		return errors.New("value is not a kv record")
+	}
+	return k.kv.Replay(h, rec)
+}
+
+// TestReplaySkipsARecordItCannotApply: one bad record in a coordinator
+// partition is skipped with an error log and counted; the records around
+// it load, and the shard serves (issue 13, defect 4: one garbage value
+// kept every shard from loading, forever).
+func TestReplaySkipsARecordItCannotApply(t *testing.T) {
+	log := runtimetest.NewLog()
+	s := load(t, log, newKV(), runtime.Options{})
+	for _, kvs := range [][]string{{"a", "1"}, {"b", "garbage", "c", "3"}, {"a", "4"}} {
+		if err := put(s, kvs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	before := runtime.SkippedRecords()
+	m := strictKV{newKV()}
+	load(t, log, m, runtime.Options{})
+	if want := map[string]string{"a": "4", "c": "3"}; !maps.Equal(m.m, want) {
+		t.Fatalf("replayed state %v, want %v", m.m, want)
+	}
+	if n := runtime.SkippedRecords() - before; n != 1 {
+		t.Fatalf("%d records counted as skipped, want 1", n)
+	}
+}

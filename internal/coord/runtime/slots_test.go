@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
+	"github.com/sluice-io/sluice/internal/storage/storagetest"
 )
 
 // testTopic is the internal topic of these tests; node 1 is this broker.
@@ -25,16 +26,12 @@ const testTopic = "__test_state"
 
 // testMachine is a shard's state: how many records it replayed.
 type testMachine struct {
-	records    int           // guarded by the shard
-	failReplay bool          // Replay fails, and so the load
-	gate       chan struct{} // when set, Loaded waits until it is closed
-	unloaded   chan struct{} // closed by Unloaded
+	records  int           // guarded by the shard
+	gate     chan struct{} // when set, Loaded waits until it is closed
+	unloaded chan struct{} // closed by Unloaded
 }
 
 func (m *testMachine) Replay(batch.Header, *batch.Record) error {
-	if m.failReplay {
-		return errors.New("corrupt record")
-	}
 	m.records++
 	return nil
 }
@@ -162,6 +159,31 @@ func (f *fixture) addReplica(p int32) {
 	f.mu.Lock()
 	f.replicas[tp] = replica.New(tp, lg, replica.Config{Storage: cfg, MaxMessageBytes: 4096, Codec: -1}, 0)
 	f.mu.Unlock()
+}
+
+func (f *fixture) setReplica(tp model.TopicPartition, p *replica.Partition) {
+	f.mu.Lock()
+	f.replicas[tp] = p
+	f.mu.Unlock()
+}
+
+// closedReplica is a replica of tp holding one batch whose log is closed:
+// reading it fails.
+func (f *fixture) closedReplica(tp model.TopicPartition) *replica.Partition {
+	f.t.Helper()
+	cfg := storage.DefaultConfig()
+	lg, err := storage.Create(filepath.Join(f.t.TempDir(), tp.String()), f.topicID, cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p := replica.New(tp, lg, replica.Config{Storage: cfg, MaxMessageBytes: 4096, Codec: -1}, 0)
+	if _, _, err := p.Append(storagetest.Batch(1, 8, time.Now().UnixMilli()), time.Now().UnixMilli()); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := lg.Close(); err != nil {
+		f.t.Fatal(err)
+	}
+	return p
 }
 
 // next returns the next machine New made.
@@ -340,13 +362,14 @@ func TestSlotsRetryFailedLoad(t *testing.T) {
 	if err := write(f.loaded().sl, []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	fail := 1 // loads that fail
+	// The next load reads a closed log and fails; the machine it makes
+	// puts the readable replica back for the retry.
+	tp := model.TopicPartition{Topic: testTopic, Partition: 0}
+	readable := f.Get(tp)
+	f.setReplica(tp, f.closedReplica(tp))
 	f.machine = func(int32) *testMachine {
-		mu.Lock()
-		defer mu.Unlock()
-		fail--
-		return &testMachine{failReplay: fail >= 0}
+		f.setReplica(tp, readable)
+		return &testMachine{}
 	}
 	f.publish(f.partition(0, 1, 1))
 	failed, retried := f.next(), f.loaded() // after loadRetry

@@ -10,7 +10,7 @@ import (
 )
 
 // TopicName is the internal topic that holds transactional ids' state.
-const TopicName = "__transaction_state"
+const TopicName = model.TransactionStateTopic
 
 // Options are the transaction coordinator's settings, named after
 // Kafka's broker configs.

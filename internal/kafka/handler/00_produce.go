@@ -10,7 +10,9 @@ package handler
 // append; acks=-1 (all) answers once the appended bytes are fsynced, by an
 // fsync shared with every other waiting append (group commit), or with
 // REQUEST_TIMED_OUT after timeout_ms. Other acks values get
-// INVALID_REQUIRED_ACKS. v13 names topics by id (KIP-516).
+// INVALID_REQUIRED_ACKS. v13 names topics by id (KIP-516). Internal
+// topics (__consumer_offsets, __transaction_state, __share_group_state)
+// get INVALID_TOPIC_EXCEPTION: only their coordinators append.
 //
 // A batch with a producer id (idempotent producer, KIP-98) is checked
 // against the partition's producer state atomically with its append
@@ -145,6 +147,14 @@ func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopi
 func (b *Broker) produceTo(t *metadata.Topic, version int16, txnID *string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
 	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return nil, 0, false
+	}
+	if model.IsInternalTopic(t.Name) {
+		// Only the coordinators write there (ReplicaManager's
+		// internalTopicsAllowed): one foreign record would be replayed
+		// into their state.
+		sp.ErrorCode = kerr.InvalidTopicException.Code
+		sp.ErrorMessage = kmsg.StringPtr("Cannot append to internal topic " + t.Name)
 		return nil, 0, false
 	}
 	part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: rp.Partition})

@@ -57,15 +57,24 @@ func (b *Broker) topicsToCreate(req *kmsg.MetadataRequest, im *metadata.Image) [
 	return out
 }
 
-// autoCreate creates topics with the broker defaults. A topic created
+// autoCreate creates topics with the broker defaults. Internal topics
+// are left to their coordinators (created on the first FindCoordinator
+// with offsets.topic.num.partitions and a compacted config); with the
+// defaults they would be one uncompacted partition. A topic created
 // concurrently by someone else is fine; other errors show up as the
 // topic's error in the response that follows.
 func (b *Broker) autoCreate(names []string) {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	for _, n := range names {
+		if model.IsInternalTopic(n) {
+			continue // its coordinator creates it, with its own settings
+		}
 		t := kmsg.NewCreateTopicsRequestTopic()
 		t.Topic, t.NumPartitions, t.ReplicationFactor = n, -1, -1
 		req.Topics = append(req.Topics, t)
+	}
+	if len(req.Topics) == 0 {
+		return
 	}
 	if _, err := b.Controller.CreateTopics(context.Background(), req); err != nil {
 		b.Log.Warn("auto-create topics", "topics", names, "err", err)
@@ -132,7 +141,7 @@ func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.Name
 	mt.Topic, mt.TopicID = &name, t.ID
-	mt.IsInternal = isInternal(t.Name)
+	mt.IsInternal = model.IsInternalTopic(t.Name)
 	mt.AuthorizedOperations = authorizedOpsNotRequested
 	for i, p := range t.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
@@ -145,10 +154,6 @@ func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
-}
-
-func isInternal(topic string) bool {
-	return topic == "__consumer_offsets" || topic == "__transaction_state" || topic == "__share_group_state"
 }
 
 func nodeIDs(ids []model.NodeID) []int32 {

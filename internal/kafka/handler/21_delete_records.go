@@ -27,13 +27,6 @@ import (
 	"github.com/sluice-io/sluice/internal/replica"
 )
 
-// internalTopics are Kafka's internal topics (Topic.isInternal).
-var internalTopics = map[string]bool{
-	"__consumer_offsets":  true,
-	"__transaction_state": true,
-	"__share_group_state": true,
-}
-
 func handleDeleteRecords(b *Broker, r *Request) *Reply {
 	req := r.Msg.(*kmsg.DeleteRecordsRequest)
 	resp := kmsg.NewPtrDeleteRecordsResponse()
@@ -45,7 +38,7 @@ func handleDeleteRecords(b *Broker, r *Request) *Reply {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition, sp.LowWatermark = rp.Partition, -1
 			part, code := b.leaderReplica(model.TopicPartition{Topic: rt.Topic, Partition: rp.Partition}, -1)
-			if internalTopics[rt.Topic] && code != kerr.UnknownTopicOrPartition.Code {
+			if model.IsInternalTopic(rt.Topic) && code != kerr.UnknownTopicOrPartition.Code {
 				code = kerr.InvalidTopicException.Code
 			}
 			if code == 0 {
