@@ -19,6 +19,9 @@ import (
 
 // FromConfig turns a validated broker config into node options.
 func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
+	if err := unsupported(cfg); err != nil {
+		return Options{}, err
+	}
 	l, ok := kafkaListener(cfg)
 	if !ok {
 		return Options{}, fmt.Errorf("listeners: no broker listener (every listener is a controller listener)")
@@ -33,9 +36,10 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		return Options{}, fmt.Errorf("log.dirs: no directory")
 	}
 	return Options{
-		NodeID:   cfg.NodeID,
-		DataDir:  cfg.LogDirs[0],
-		Listener: Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},
+		NodeID:      cfg.NodeID,
+		DataDir:     cfg.LogDirs[0],
+		MetadataDir: cfg.MetadataLogDir,
+		Listener:    Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},
 		Handler: handler.Settings{
 			NodeID:            cfg.NodeID,
 			AutoCreateTopics:  cfg.AutoCreateTopics,

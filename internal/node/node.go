@@ -6,6 +6,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -40,8 +41,11 @@ type Listener struct {
 
 // Options is everything a node needs, already validated.
 type Options struct {
-	NodeID          model.NodeID
-	DataDir         string
+	NodeID  model.NodeID
+	DataDir string
+	// MetadataDir holds the metadata log (metadata.log.dir); "" is
+	// DataDir.
+	MetadataDir     string
 	Listener        Listener
 	Handler         handler.Settings
 	Controller      controller.Options
@@ -104,7 +108,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
 	n.quorum, err = raft.Open(raft.Config{
 		ID:     uint64(opts.NodeID),
-		Dir:    filepath.Join(opts.DataDir, "__cluster_metadata-0"),
+		Dir:    filepath.Join(cmp.Or(opts.MetadataDir, opts.DataDir), "__cluster_metadata-0"),
 		Peers:  []raft.Peer{{ID: uint64(opts.NodeID)}},
 		Logger: opts.Log,
 	}, n.pub)

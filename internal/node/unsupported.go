@@ -1,0 +1,47 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/sluice-io/sluice/internal/config"
+)
+
+// unsupported refuses settings that are valid Kafka configuration but that
+// this build of Sluice cannot honour yet. Starting anyway would serve
+// something other than what the file asks for (plain, unauthenticated
+// Kafka on a TLS or SASL port, every client allowed under an authorizer,
+// one log directory of several, a one-node quorum where three voters are
+// named), so startup stops with a message that names the key and says
+// what to do (issue 13, defect 11).
+func unsupported(cfg *config.Broker) error {
+	for _, l := range cfg.Listeners {
+		if l.SecurityProtocol != "PLAINTEXT" {
+			return fmt.Errorf("listeners: listener %s uses security protocol %s, which Sluice does not implement yet (TLS and SASL are coming); "+
+				"refusing to serve plain, unauthenticated Kafka on that port: use a PLAINTEXT listener", l.Name, l.SecurityProtocol)
+		}
+	}
+	var broker []string
+	for _, l := range cfg.Listeners {
+		if !slices.Contains(cfg.ControllerListenerNames, l.Name) {
+			broker = append(broker, l.Name)
+		}
+	}
+	if len(broker) > 1 {
+		return fmt.Errorf("listeners: %d client listeners (%v); Sluice serves one client listener for now: keep one and the controller listener", len(broker), broker)
+	}
+	if v, _, ok := cfg.Lookup("authorizer.class.name"); ok && v != "" {
+		return fmt.Errorf("authorizer.class.name: ACL authorization is not implemented yet; without it every client could do everything, so remove the key (or leave it empty) to run without an authorizer")
+	}
+	if len(cfg.LogDirs) > 1 {
+		return fmt.Errorf("log.dirs: %d directories (%v); Sluice keeps its logs in one directory for now (JBOD is not implemented): give one", len(cfg.LogDirs), cfg.LogDirs)
+	}
+	if !cfg.HasRole("broker") || !cfg.HasRole("controller") {
+		return fmt.Errorf("process.roles: %v; a Sluice node is both broker and controller for now (separate roles need the networked quorum): set process.roles=broker,controller", cfg.Roles)
+	}
+	if len(cfg.QuorumVoters) != 1 {
+		return fmt.Errorf("controller.quorum.voters: Sluice runs a one-voter quorum for now (clusters of several nodes are coming); " +
+			"name only this node, or leave controller.quorum.voters unset and controller.quorum.bootstrap.servers at this node's controller listener")
+	}
+	return nil
+}
