@@ -13,9 +13,10 @@ import (
 
 // ValidateBrokerAlter checks a complete new dynamic layer for a broker
 // (perBroker) or for the cluster default (!perBroker): the layer as it
-// would be stored after the alter, not only the changed keys. Every key
-// must be a broker key that can change at run time at that level, every
-// value valid, and the result must still fit b's other settings.
+// would be stored after the alter, not only the changed keys. Every known
+// key must be one that can change at run time at that level, every value
+// valid, and the result must still fit b's other settings. Unknown keys
+// pass, as in Kafka: they are stored and ignored.
 func ValidateBrokerAlter(b *Broker, perBroker bool, layer map[string]string) error {
 	keys := slices.Sorted(maps.Keys(layer))
 	var readOnly, brokerOnly []string
@@ -23,7 +24,9 @@ func ValidateBrokerAlter(b *Broker, perBroker bool, layer map[string]string) err
 		d, ok := BrokerDef(k)
 		switch {
 		case !ok:
-			return unknownBrokerKey(k)
+			// Kafka stores an unknown key of a broker resource and
+			// ignores it (DynamicBrokerConfig checks known keys only);
+			// WithDynamic warns about it.
 		case d.Mode == ReadOnly:
 			readOnly = append(readOnly, k)
 		case d.Mode == PerBroker && !perBroker:
@@ -38,7 +41,10 @@ func ValidateBrokerAlter(b *Broker, perBroker bool, layer map[string]string) err
 	}
 	canon := make(map[string]string, len(layer))
 	for _, k := range keys {
-		d, _ := BrokerDef(k)
+		d, ok := BrokerDef(k)
+		if !ok {
+			continue
+		}
 		if err := d.Check(layer[k]); err != nil {
 			return err
 		}

@@ -18,7 +18,8 @@ func TestValidateBrokerAlter(t *testing.T) {
 	}{
 		{"cluster-wide key per broker", true, map[string]string{"log.retention.ms": "1000", "sluice.write.caching": "true"}, "", nil, ""},
 		{"cluster-wide key as default", false, map[string]string{"message.max.bytes": "2000000"}, "", nil, ""},
-		{"unknown", true, map[string]string{"log.retention.msx": "1"}, "log.retention.msx", ErrUnknownKey, "Unknown broker config name: log.retention.msx"},
+		{"unknown keys are stored, as Kafka does", true, map[string]string{"log.retention.msx": "1"}, "", nil, ""},
+		{"unknown key as default", false, map[string]string{"custom.key": "x"}, "", nil, ""},
 		{"read-only", false, map[string]string{"num.partitions": "3", "log.retention.hours": "1", "min.insync.replicas": "2"}, "log.retention.hours", ErrNotDynamic, "Cannot update these configs dynamically: [log.retention.hours, num.partitions]"},
 		{"invalid value", true, map[string]string{"min.insync.replicas": "0"}, "min.insync.replicas", ErrInvalidValue, "Invalid value 0 for configuration min.insync.replicas"},
 		{"conflict with static", false, map[string]string{"log.cleaner.max.compaction.lag.ms": "50"}, "min.compaction.lag.ms", ErrConflict, "conflict topic config setting"},

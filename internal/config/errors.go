@@ -56,10 +56,6 @@ func unknownTopicKey(key string) *Error {
 	return &Error{Key: key, Message: "Unknown topic config name: " + key, Kind: ErrUnknownKey}
 }
 
-func unknownBrokerKey(key string) *Error {
-	return &Error{Key: key, Message: "Unknown broker config name: " + key, Kind: ErrUnknownKey}
-}
-
 func conflict(key, format string, args ...any) *Error {
 	return &Error{Key: key, Message: fmt.Sprintf(format, args...), Kind: ErrConflict}
 }

@@ -152,6 +152,11 @@ func (c *Controller) alterResource(im *metadata.Image, ch *configChange) ([]meta
 		return nil, e, msg
 	}
 	if err := c.validateLayer(ch.typ, recName, next); err != nil {
+		if ch.typ == kmsg.ConfigResourceTypeBroker {
+			// Kafka's ConfigAdminManager turns every failed broker
+			// validation into INVALID_REQUEST (KAFKA-13609).
+			return nil, kerr.InvalidRequest, err.Error()
+		}
 		return nil, configErrorCode(err), err.Error()
 	}
 	if ch.typ == kmsg.ConfigResourceTypeTopic && im.Topics[ch.name] == nil {

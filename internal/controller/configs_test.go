@@ -170,7 +170,7 @@ func TestIncrementalAlterConfigs(t *testing.T) {
 			want:      []cfgWant{ok, ok}, broker1: map[string]string{"log.retention.ms": "6000"}, defaults: map[string]string{"log.segment.bytes": "2000000"}},
 		{name: "read-only broker key",
 			resources: []cfgResource{{brokerRes, "1", []cfgOp{set("node.id", "3")}}},
-			want:      []cfgWant{{"INVALID_CONFIG", "Cannot update these configs dynamically: [node.id]"}}, broker1: origB1},
+			want:      []cfgWant{{"INVALID_REQUEST", "Cannot update these configs dynamically: [node.id]"}}, broker1: origB1},
 		{name: "broker names",
 			resources: []cfgResource{{brokerRes, "x", nil}, {brokerRes, "-1", nil}, {brokerRes, "7", nil}},
 			want: []cfgWant{{"INVALID_REQUEST", "Unable to parse broker name as a base 10 number."}, {"INVALID_REQUEST", "Invalid negative broker ID."},

@@ -87,6 +87,13 @@ func (d *delta) apply(r *Record) error {
 		return d.applyConfig(r.Config)
 	case r.ProducerIDs != nil:
 		d.im.NextProducerID = r.ProducerIDs.NextID
+	case r.Feature != nil:
+		m := maps.Clone(d.im.Features)
+		if m == nil {
+			m = map[string]int16{}
+		}
+		m[r.Feature.Name] = r.Feature.Level
+		d.im.Features = m
 	default:
 		return fmt.Errorf("empty record")
 	}

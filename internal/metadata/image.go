@@ -20,6 +20,9 @@ type Image struct {
 	// NextProducerID is the first producer id not yet handed out in a
 	// block (KIP-730).
 	NextProducerID int64
+	// Features holds the feature levels finalized by a record; the
+	// others are at their defaults (FinalizedFeatures, features.go).
+	Features map[string]int16 `json:",omitempty"`
 }
 
 // Broker is a registered broker and where clients reach it.

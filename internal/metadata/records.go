@@ -10,13 +10,14 @@ import (
 // Record is one metadata change. Exactly one field is set. A committed
 // log entry holds a batch of records applied atomically.
 type Record struct {
-	Cluster     *ClusterRecord     `json:"cluster,omitempty"`
-	Broker      *BrokerRecord      `json:"broker,omitempty"`
-	Topic       *TopicRecord       `json:"topic,omitempty"`
-	Partition   *PartitionRecord   `json:"partition,omitempty"`
-	RemoveTopic *RemoveTopicRecord `json:"removeTopic,omitempty"`
-	Config      *ConfigRecord      `json:"config,omitempty"`
-	ProducerIDs *ProducerIDsRecord `json:"producerIds,omitempty"`
+	Cluster     *ClusterRecord      `json:"cluster,omitempty"`
+	Broker      *BrokerRecord       `json:"broker,omitempty"`
+	Topic       *TopicRecord        `json:"topic,omitempty"`
+	Partition   *PartitionRecord    `json:"partition,omitempty"`
+	RemoveTopic *RemoveTopicRecord  `json:"removeTopic,omitempty"`
+	Config      *ConfigRecord       `json:"config,omitempty"`
+	ProducerIDs *ProducerIDsRecord  `json:"producerIds,omitempty"`
+	Feature     *FeatureLevelRecord `json:"feature,omitempty"`
 }
 
 // ClusterRecord names the cluster; written once, at bootstrap.

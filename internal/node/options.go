@@ -21,7 +21,8 @@ func TestOptions(dir string) Options {
 		Handler: handler.Settings{NodeID: 1, AutoCreateTopics: true, NumPartitions: 1,
 			ReplicationFactor: 1, MessageMaxBytes: 1048588, Config: config.Default(), LogDir: dir},
 		Controller: controller.Options{NumPartitions: 1, DefaultReplicationFactor: 1,
-			ValidateTopicConfigs: func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err }},
+			ValidateTopicConfigs:  func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err },
+			ValidateBrokerConfigs: func(layer map[string]string) error { return config.ValidateBrokerAlter(config.Default(), true, layer) }},
 		MaxRequestBytes: 100 << 20,
 		TopicConfig: func(overrides map[string]string) replica.Config {
 			t, err := config.ResolveTopic(nil, overrides)

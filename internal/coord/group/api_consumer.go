@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/coord/runtime"
+	"github.com/sluice-io/sluice/internal/metadata"
 )
 
 // ConsumerGroupHeartbeat handles a ConsumerGroupHeartbeat (KIP-848): the
@@ -23,7 +24,9 @@ func (c *Coordinator) ConsumerGroupHeartbeat(req *kmsg.ConsumerGroupHeartbeatReq
 	switch {
 	case c == nil:
 		return fail(&cgError{code: codeCoordinatorNotAvailable})
-	case c.opts.DisableConsumerProtocol:
+	case c.opts.DisableConsumerProtocol || c.image().FeatureLevel(metadata.GroupVersion) < 1:
+		// Kafka serves the protocol only with "consumer" in
+		// group.coordinator.rebalance.protocols and group.version >= 1.
 		return fail(cgErrorf(codeUnsupportedVersion, "The new consumer group protocol is not enabled."))
 	}
 	if e := validateConsumerHeartbeat(req, c.opts.ConsumerAssignors); e != nil {
