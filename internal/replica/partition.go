@@ -128,9 +128,19 @@ func (p *Partition) HighWatermark() model.Offset {
 }
 
 // ReadView returns the high watermark and the last stable offset as one
-// snapshot: a fetch answers with both and reads below them.
-// Invariant: lso <= hw.
-func (p *Partition) ReadView() (hw, lso model.Offset) { return p.view.load() }
+// snapshot: a fetch answers with both and reads below them. DeleteRecords
+// or retention may have moved the log start past an open transaction's
+// first offset; the LSO then follows the log start, as Kafka's UnifiedLog
+// clamps the first unstable offset.
+// Invariant: LogStartOffset <= lso <= hw (as long as the log start is at
+// most the high watermark, which DeleteRecords checks).
+func (p *Partition) ReadView() (hw, lso model.Offset) {
+	hw, lso = p.view.load()
+	if start := p.log.LogStartOffset(); lso < start {
+		lso = min(start, hw)
+	}
+	return hw, lso
+}
 
 // LogStartOffset is the first offset still stored.
 func (p *Partition) LogStartOffset() model.Offset { return p.log.LogStartOffset() }

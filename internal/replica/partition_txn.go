@@ -66,7 +66,7 @@ type TxnMarker struct {
 // watermark when none is open.
 // Invariant: LastStableOffset <= HighWatermark.
 func (p *Partition) LastStableOffset() model.Offset {
-	_, lso := p.view.load()
+	_, lso := p.ReadView()
 	return lso
 }
 

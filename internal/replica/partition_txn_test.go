@@ -255,3 +255,30 @@ func TestConcurrentTxnVerificationsShareTheGuard(t *testing.T) {
 		t.Fatalf("batch verified before the marker, appended after it: %v", err)
 	}
 }
+
+// TestLSONeverBelowLogStart: DeleteRecords (or retention) may move the
+// log start past the first offset of an open transaction; the LSO then
+// follows the log start, as Kafka's UnifiedLog clamps the first unstable
+// offset, so no fetch answers an LSO below its log start offset (issue
+// 13, defect 12).
+func TestLSONeverBelowLogStart(t *testing.T) {
+	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
+	runTxnSteps(t, p, []txnStep{
+		{"plain", producePlain(2), 2, nil},                     // 0-1
+		{"open a transaction", produceTxn(2, 1, 0, 0), 2, nil}, // 2-3
+		{"plain after it", producePlain(6), 2, nil},            // 4-9
+	})
+	if err := p.Log().DeleteRecordsBefore(6); err != nil {
+		t.Fatal(err)
+	}
+	hw, lso := p.ReadView()
+	if lso != 6 || p.LastStableOffset() != 6 || hw != 10 {
+		t.Fatalf("after DeleteRecords to 6: hw %d, lso %d (LastStableOffset %d); want 10, 6", hw, lso, p.LastStableOffset())
+	}
+	if err := marker(1, 0, 0, true)(p); err != nil { // 10
+		t.Fatal(err)
+	}
+	if hw, lso := p.ReadView(); hw != 11 || lso != 11 {
+		t.Fatalf("after the commit: hw %d, lso %d; want 11, 11", hw, lso)
+	}
+}

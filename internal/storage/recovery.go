@@ -142,6 +142,13 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 			firstUnflushed, mark = len(bases)-1, &m
 		}
 	}
+	// Segments below firstDurable were fsynced, indexes included, before
+	// the recovery point passed them; the mark vouches for the others only
+	// within this boot.
+	firstDurable := len(bases)
+	if !l.ckTrustsClean(ck, bases) {
+		firstDurable = max(0, sort0(bases, ck.recoveryPoint))
+	}
 	segs := make([]*segment, 0, len(bases))
 	for i, base := range bases {
 		limit := model.Offset(math.MaxInt64)
@@ -153,7 +160,7 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 		if isLast {
 			m = mark
 		}
-		s, truncated, err := l.loadSegment(base, limit, isLast, i < firstUnflushed, m)
+		s, truncated, err := l.loadSegment(base, limit, isLast, i < firstUnflushed, i < firstDurable, m)
 		if err != nil {
 			for _, o := range segs {
 				o.release()
@@ -193,8 +200,11 @@ func sort0(bases []model.Offset, off model.Offset) int {
 // loadSegment opens one segment. A trusted segment keeps its indexes when
 // they pass the sanity check; a marked one (the last, with a written mark
 // of this boot) is scanned after the mark; any other is recovered by a
-// scan. truncated reports that the scan cut a bad tail.
-func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool, mark *writtenMark) (*segment, bool, error) {
+// scan. truncated reports that the scan cut a bad tail. A trusted segment
+// that is not durable (the mark vouched for it) gets its index files
+// fsynced in the next sync round: the recovery point must never pass
+// indexes that a power loss could take back (issue 13, defect 12).
+func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted, durable bool, mark *writtenMark) (*segment, bool, error) {
 	f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0)
 	if err != nil {
 		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
@@ -207,6 +217,10 @@ func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted bool, mark *
 	s := newSegment(l.dir, base, f, l.cfg, l.nowMs())
 	s.size.Store(fi.Size())
 	if trusted && l.trustSegment(s, limit, isLast) == nil {
+		if !durable {
+			s.indexFilesUnsynced.Store(true)
+			l.needIndexSync = append(l.needIndexSync, s)
+		}
 		return s, false, nil
 	}
 	var truncated int64

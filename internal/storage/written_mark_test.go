@@ -3,6 +3,7 @@ package storage
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +226,56 @@ func TestParseWrittenMark(t *testing.T) {
 	neg := writtenMark{bootID: "x", base: 10, next: 5}.encode() // next before base
 	if _, err := parseWrittenMark(neg); err == nil {
 		t.Error("a mark with next < base parsed")
+	}
+}
+
+// TestIndexesTrustedByTheMarkAreSyncedWithTheirSegments: after a kill -9,
+// the written mark lets recovery trust segments above the recovery point
+// without scanning them, index files included, though nothing fsynced
+// those files. The sync round that moves the recovery point past such a
+// segment must fsync its indexes too: after a later power loss, recovery
+// trusts everything below the recovery point (issue 13, defect 12).
+func TestIndexesTrustedByTheMarkAreSyncedWithTheirSegments(t *testing.T) {
+	cfg := markConfig()
+	cfg.SegmentBytes = 2000
+	l := newTestLog(t, cfg)
+	appendBatches(t, l, 60, 1, 100, 0) // several rolled segments
+	markNow(t, l)
+	l.crash()
+	// A kill -9 before the rolls' background flushes ran leaves the
+	// recovery point where it was: at 0.
+	if err := writeFileAtomic(l.Dir(), logCheckpointName, checkpoint{}.encode()); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := Open(l.Dir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l2.Close() })
+	if got := l2.scanBytes.Load(); got != 0 {
+		t.Fatalf("recovery scanned %d bytes: the mark did not vouch for the rolled segments", got)
+	}
+	synced := map[string]bool{}
+	var mu sync.Mutex
+	l2.fsync = func(f *os.File) error {
+		mu.Lock()
+		synced[filepath.Base(f.Name())] = true
+		mu.Unlock()
+		return fdatasync(f)
+	}
+	if err := l2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	segs := l2.segments()
+	if len(segs) < 3 {
+		t.Fatalf("%d segments: the test needs rolled ones", len(segs))
+	}
+	for _, s := range segs[:len(segs)-1] {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+			name := filepath.Base(segmentName(l2.Dir(), s.base, suf))
+			if !synced[name] {
+				t.Errorf("%s is below the recovery point but was never fsynced", name)
+			}
+		}
 	}
 }
