@@ -226,14 +226,21 @@ func (c *Coordinator) TxnOffsetCommit(req *kmsg.TxnOffsetCommitRequest) func() *
 	for i := range req.Topics {
 		rt, st := &req.Topics[i], &r.Topics[i]
 		*st = kmsg.NewTxnOffsetCommitResponseTopic()
-		st.Topic = rt.Topic
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
 		st.Partitions = make([]kmsg.TxnOffsetCommitResponseTopicPartition, len(rt.Partitions))
-		t := im.Topics[rt.Topic]
+		t, unknown := im.Topics[rt.Topic], codeUnknownTopicOrPartition
+		if req.Version >= 6 { // topics by id (KIP-516)
+			t, unknown = im.TopicIDs[model.TopicID(rt.TopicID)], codeUnknownTopicID
+		}
 		for j := range rt.Partitions {
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			sp.Partition = rt.Partitions[j].Partition
-			if t == nil || sp.Partition < 0 || int(sp.Partition) >= len(t.Partitions) {
+			if t == nil {
+				sp.ErrorCode = unknown
+				continue
+			}
+			if sp.Partition < 0 || int(sp.Partition) >= len(t.Partitions) {
 				sp.ErrorCode = codeUnknownTopicOrPartition
 				continue
 			}

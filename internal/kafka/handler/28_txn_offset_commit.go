@@ -16,7 +16,8 @@ package handler
 // the member id, generation and group.instance.id (KIP-447), checked
 // like OffsetCommit's, except that a transactional commit is accepted
 // while the group completes a rebalance. PRODUCER_FENCED from v3
-// (KIP-588). Unknown topics are UNKNOWN_TOPIC_OR_PARTITION.
+// (KIP-588). v6 names topics by id (KIP-516). Unknown topics are
+// UNKNOWN_TOPIC_OR_PARTITION, unknown topic ids UNKNOWN_TOPIC_ID.
 
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -33,7 +34,7 @@ func handleTxnOffsetCommit(b *Broker, r *Request) *Reply {
 			resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 			for _, t := range req.Topics {
 				rt := kmsg.NewTxnOffsetCommitResponseTopic()
-				rt.Topic = t.Topic
+				rt.Topic, rt.TopicID = t.Topic, t.TopicID
 				for _, p := range t.Partitions {
 					rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 					rp.Partition, rp.ErrorCode = p.Partition, code
