@@ -15,11 +15,13 @@ import (
 //  1. under mu, picks the cleanable range (cleaner_range.go) and pins its
 //     segments; the active segment is never cleaned;
 //  2. without the lock, maps every key of the dirty section to its latest
-//     offset (cleaner_offset_map.go);
+//     offset, leaving out aborted transactions (cleaner_offset_map.go,
+//     cleaner_txn.go);
 //  3. without the lock, rewrites the segments from the log start to the
 //     end of the map, in groups that stay under segment.bytes, into
-//     <base>.log.cleaned files, keeping per key only the latest record
-//     (cleaner_filter.go, cleaner_segment.go);
+//     <base>.log.cleaned files, keeping per key only the latest record,
+//     dropping aborted transactions' records and, once safe, their
+//     markers (cleaner_filter.go, cleaner_segment.go, cleaner_txn.go);
 //  4. under mu, swaps each cleaned group in with Kafka's crash-safe
 //     protocol (cleaner_swap.go; Open completes or rolls back a swap that
 //     a crash interrupted, cleaner_recovery.go);
@@ -43,6 +45,8 @@ type CleanStats struct {
 	RecordsRead      int64
 	RecordsKept      int64
 	InvalidRecords   int64 // records without a key, dropped
+	AbortedRecords   int64 // records of aborted transactions, dropped
+	MarkersDropped   int64 // transaction markers removed past their delete horizon
 	BatchesCopied    int64 // batches kept byte for byte
 	BatchesRebuilt   int64 // batches re-encoded without some records
 	BatchesDropped   int64
@@ -74,16 +78,19 @@ const producerIDExpirationMs = 24 * 60 * 60 * 1000
 // Clean runs one compaction pass if the log's cleanup.policy has "compact"
 // and the log is worth cleaning: its cleanable ratio is above
 // min.cleanable.dirty.ratio, dirty data is older than max.compaction.lag.ms,
-// or the delete horizon of kept tombstones has passed. Otherwise it does
-// nothing and returns zero stats. It cleans up to the log end offset; a
-// replica should call CleanUpTo with its last stable offset.
+// or the delete horizon of kept tombstones or markers has passed.
+// Otherwise it does nothing and returns zero stats. It cleans up to the
+// log end offset, so it is only for logs without open transactions; a
+// replica calls CleanUpTo with its last stable offset.
 func (l *Log) Clean(nowMs int64) (CleanStats, error) {
 	return l.CleanUpTo(nowMs, model.Offset(l.leo.Load()))
 }
 
 // CleanUpTo is Clean limited to the segments that end at or below upTo (the
 // last stable offset, which is at most the high watermark, as Kafka's
-// cleaner never cleans past it). The heavy work runs without the log's
+// cleaner never cleans past it). upTo must not pass an ABORT marker whose
+// transaction index entry is not written yet: the pass learns which
+// transactions aborted from the indexes. The heavy work runs without the log's
 // lock; appends are held only while a cleaned segment is swapped in. At
 // most one pass runs per log at a time; Close waits for a running pass,
 // which stops early. An error leaves the log consistent.
@@ -101,10 +108,14 @@ type cleanPass struct {
 	pinned []*segment
 	m      *offsetMap
 	end    model.Offset // offsets below were mapped: segments below are cleaned
-	scan   batchScanner
-	filter batchFilter
-	stats  CleanStats
-	unseen int64 // bytes read since the last abort check
+	// aborted are the aborted transactions overlapping the cleanable
+	// range; txns follows them while the map is built.
+	aborted []AbortedTxn
+	txns    txnTracker
+	scan    batchScanner
+	filter  batchFilter
+	stats   CleanStats
+	unseen  int64 // bytes read since the last abort check
 }
 
 func (l *Log) clean(nowMs int64, upTo model.Offset, budget int64) (CleanStats, error) {
@@ -167,8 +178,15 @@ func (p *cleanPass) unpin() {
 // checkpoint.
 func (p *cleanPass) run(budget int64) error {
 	p.stats.FirstDirtyOffset = p.r.firstDirty
+	segs := p.r.segs[:p.r.uncleanIdx]
+	var err error
+	p.aborted, err = collectAbortedTxns(p.r.segs, segs[0].base, p.r.firstUncleanable)
+	if err != nil {
+		return fmt.Errorf("clean %s: %w", p.l.dir, err)
+	}
 	p.m = newOffsetMap(budget)
 	p.m.latest = p.r.firstDirty - 1
+	p.txns.reset(p.aborted, p.r.firstDirty)
 	full, err := p.buildOffsetMap()
 	if err != nil {
 		return err
@@ -179,7 +197,6 @@ func (p *cleanPass) run(budget int64) error {
 		return fmt.Errorf("clean %s: %w", p.l.dir, errMapTooSmall)
 	}
 	p.stats.MapKeys = p.m.size
-	segs := p.r.segs[:p.r.uncleanIdx]
 	k := 0
 	for k < len(segs) && segs[k].base < p.end {
 		k++
@@ -194,6 +211,7 @@ func (p *cleanPass) run(budget int64) error {
 	f := &p.filter
 	f.m, f.nowMs, f.deleteRetentionMs = p.m, p.nowMs, p.cfg.DeleteRetentionMs
 	f.roundEnd, f.producerLast, f.stats = p.end, last, &p.stats
+	f.txns.reset(p.aborted, segs[0].base)
 	for _, g := range groupBySize(p.r.segs, k, p.cfg) {
 		done, err := p.cleanAndSwap(g)
 		if err != nil || !done {
@@ -240,11 +258,14 @@ func (p *cleanPass) mapSegment(s *segment, pos int64) (full bool, err error) {
 			return false, err
 		}
 		h := batch.Header(b)
+		skip, err := p.mapTxnState(b, h)
+		if err != nil {
+			return false, err
+		}
 		if model.Offset(h.LastOffset()) < p.r.firstDirty {
 			continue
 		}
-		// TODO(#4): skip aborted transactional batches (txn index).
-		if !h.IsControl() {
+		if !skip {
 			err := p.filter.reader.Records(b, func(r *batch.Record) error {
 				if r.Key != nil && model.Offset(r.Offset) >= p.r.firstDirty && !p.m.put(r.Key, model.Offset(r.Offset)) {
 					return errMapFull
@@ -260,6 +281,21 @@ func (p *cleanPass) mapSegment(s *segment, pos int64) (full bool, err error) {
 		}
 		p.m.updateLatest(model.Offset(h.LastOffset()))
 	}
+}
+
+// mapTxnState follows the transactions while the map is built and
+// reports whether b's records stay out of the map: a control batch, or a
+// batch of an aborted transaction (Kafka maps neither).
+func (p *cleanPass) mapTxnState(b []byte, h batch.Header) (skip bool, err error) {
+	if !h.IsControl() {
+		return p.txns.onData(h), nil
+	}
+	typ, empty, err := controlType(&p.filter.reader, b)
+	if err != nil {
+		return true, err
+	}
+	p.txns.onMarker(h, typ, empty)
+	return true, nil
 }
 
 // checkDone stops the pass when the log closed or failed; it looks once

@@ -21,8 +21,9 @@ const (
 // when it has a key, is the latest offset of that key, and is not a
 // tombstone whose batch's delete horizon has passed. A record without a key
 // is dropped (compacted topics reject them on produce; Kafka counts them
-// as invalid). A batch keeps its offsets, producer fields and codec; when
-// every record stays it is copied byte for byte.
+// as invalid), and so is every record of an aborted transaction. A batch
+// keeps its offsets, producer fields and codec; when every record stays it
+// is copied byte for byte. Transaction markers follow cleaner_txn.go.
 //
 // Not safe for concurrent use: one pass owns it.
 type batchFilter struct {
@@ -32,11 +33,13 @@ type batchFilter struct {
 	// roundEnd is the pass's end offset: the batch ending just before it
 	// is kept even when empty, so the last offset stays known (Kafka).
 	roundEnd model.Offset
-	// producerLast is the last offset of the last batch of each active
+	// producerLast is the last offset of the batch kept for each active
 	// producer: that batch is kept, even empty, for its sequence numbers.
 	producerLast map[int64]model.Offset
+	// txns follows the transactions of the batches read, in order.
+	txns txnTracker
 	// minHorizonMs is the earliest delete horizon of a kept batch that
-	// holds tombstones (0: none).
+	// holds tombstones, or of a kept marker (0: none).
 	minHorizonMs int64
 
 	reader  batch.Reader
@@ -55,21 +58,23 @@ type batchVerdict struct {
 func (f *batchFilter) filter(b []byte) ([]byte, error) {
 	h := batch.Header(b)
 	if h.IsControl() {
-		// TODO(#4): drop a transaction marker once its transaction holds
-		// no more data and its delete horizon passed; drop aborted data.
-		f.stats.RecordsRead += int64(h.RecordCount())
-		f.stats.RecordsKept += int64(h.RecordCount())
-		f.stats.BatchesCopied++
-		return b, nil
+		return f.filterMarker(b, h)
+	}
+	if f.txns.onData(h) {
+		n := int64(h.RecordCount())
+		f.stats.RecordsRead += n
+		f.stats.AbortedRecords += n
+		return f.dropAll(b, h)
 	}
 	horizon, hasHorizon := int64(0), h.Attributes()&batch.DeleteHorizonBit != 0
 	if hasHorizon {
 		horizon = h.FirstTimestamp() // KIP-534: the base timestamp holds the horizon
 	}
+	keep := func(r *batch.Record) bool { return f.keep(r, hasHorizon, horizon) }
 	var v batchVerdict
 	err := f.reader.Records(b, func(r *batch.Record) error {
 		switch {
-		case f.keep(r, hasHorizon, horizon):
+		case keep(r):
 			v.kept++
 			if r.Value == nil {
 				v.tombstones++
@@ -96,12 +101,7 @@ func (f *batchFilter) filter(b []byte) ([]byte, error) {
 		f.stats.BatchesCopied++
 		return b, nil
 	case v.kept == 0:
-		if f.retainEmpty(h) {
-			f.stats.BatchesRebuilt++
-			return f.emptyBatch(h)
-		}
-		f.stats.BatchesDropped++
-		return nil, nil
+		return f.dropAll(b, h)
 	}
 	outHorizon := horizon // 0: none
 	if needHorizon {
@@ -111,7 +111,62 @@ func (f *batchFilter) filter(b []byte) ([]byte, error) {
 		f.noteHorizon(outHorizon)
 	}
 	f.stats.BatchesRebuilt++
-	return f.rebuild(b, h, hasHorizon, horizon, outHorizon)
+	return f.rebuild(b, h, outHorizon, keep)
+}
+
+// dropAll drops every record of the data batch b: the batch goes, unless
+// it must stay as an empty batch (retainEmpty).
+func (f *batchFilter) dropAll(b []byte, h batch.Header) ([]byte, error) {
+	switch {
+	case !f.retainEmpty(h):
+		f.stats.BatchesDropped++
+		return nil, nil
+	case h.RecordCount() == 0:
+		f.stats.BatchesCopied++ // emptied by an earlier pass
+		return b, nil
+	}
+	f.stats.BatchesRebuilt++
+	return f.emptyBatch(h)
+}
+
+// filterMarker decides the fate of a control batch (Kafka's
+// checkBatchRetention for control batches): a marker whose transaction
+// still has data in the log stays as it is; one that may go is first
+// stamped with a delete horizon of now + delete.retention.ms, and a later
+// pass removes it once the horizon has passed. A marker that is the last
+// batch of an active producer, or ends the pass, stays whole where Kafka
+// would keep only its header: replaying producer state reads a marker's
+// type from its record.
+func (f *batchFilter) filterMarker(b []byte, h batch.Header) ([]byte, error) {
+	typ, empty, err := controlType(&f.reader, b)
+	if err != nil {
+		return nil, err
+	}
+	n := int64(h.RecordCount())
+	f.stats.RecordsRead += n
+	discardable := f.txns.onMarker(h, typ, empty)
+	hasHorizon := h.Attributes()&batch.DeleteHorizonBit != 0
+	horizon := h.FirstTimestamp()
+	switch {
+	case !discardable:
+	case empty || (hasHorizon && f.nowMs >= horizon):
+		if !f.retainEmpty(h) {
+			f.stats.BatchesDropped++
+			f.stats.MarkersDropped++
+			return nil, nil
+		}
+	case hasHorizon:
+		f.noteHorizon(horizon)
+	default:
+		horizon = f.nowMs + f.deleteRetentionMs
+		f.noteHorizon(horizon)
+		f.stats.RecordsKept += n
+		f.stats.BatchesRebuilt++
+		return f.rebuild(b, h, horizon, func(*batch.Record) bool { return true })
+	}
+	f.stats.RecordsKept += n
+	f.stats.BatchesCopied++
+	return b, nil
 }
 
 // keep is Kafka's Cleaner.shouldRetainRecord for a v2 batch.
@@ -126,17 +181,17 @@ func (f *batchFilter) keep(r *batch.Record, hasHorizon bool, horizon int64) bool
 	return r.Value != nil || !hasHorizon || f.nowMs < horizon
 }
 
-// rebuild re-encodes the records of b that keep (judged with b's own
-// horizon, as the first look did) with b's codec and header fields, the
-// original last offset (so the producer's last sequence stays known, as
-// Kafka's overrideLastOffset) and, when outHorizon is set, the delete
-// horizon as base timestamp with the horizon bit.
-func (f *batchFilter) rebuild(b []byte, h batch.Header, hasHorizon bool, horizon, outHorizon int64) ([]byte, error) {
+// rebuild re-encodes the records of b that keep (judged as the first look
+// did) with b's codec and header fields, the original last offset (so the
+// producer's last sequence stays known, as Kafka's overrideLastOffset)
+// and, when outHorizon is set, the delete horizon as base timestamp with
+// the horizon bit.
+func (f *batchFilter) rebuild(b []byte, h batch.Header, outHorizon int64, keep func(*batch.Record) bool) ([]byte, error) {
 	info := batchInfoOf(h)
 	info.BaseTimestamp = outHorizon
 	f.builder.Reset(info)
 	err := f.reader.Records(b, func(r *batch.Record) error {
-		if f.keep(r, hasHorizon, horizon) {
+		if keep(r) {
 			return f.builder.AddAt(r)
 		}
 		return nil
@@ -170,8 +225,8 @@ func (f *batchFilter) emptyBatch(h batch.Header) ([]byte, error) {
 	return out, nil
 }
 
-// retainEmpty is Kafka's BatchRetention.RETAIN_EMPTY: the last batch of an
-// active producer, and the batch that ends the pass.
+// retainEmpty is Kafka's BatchRetention.RETAIN_EMPTY: the batch kept for
+// an active producer, and the batch that ends the pass.
 func (f *batchFilter) retainEmpty(h batch.Header) bool {
 	if pid := h.ProducerID(); pid >= 0 {
 		if last, ok := f.producerLast[pid]; ok && last == model.Offset(h.LastOffset()) {
@@ -181,9 +236,10 @@ func (f *batchFilter) retainEmpty(h batch.Header) bool {
 	return model.Offset(h.NextOffset()) == f.roundEnd
 }
 
-// noteHorizon records the delete horizon of a kept batch with tombstones.
-// One already passed is not noted: its tombstones lie past the offset map,
-// and the next pass with a dirty section removes them anyway.
+// noteHorizon records the delete horizon of a kept batch with tombstones
+// or of a kept marker. One already passed is not noted: its tombstones lie
+// past the offset map (or the marker must stay for its producer), and the
+// next pass with a dirty section removes them anyway.
 func (f *batchFilter) noteHorizon(ms int64) {
 	if ms > f.nowMs && (f.minHorizonMs == 0 || ms < f.minHorizonMs) {
 		f.minHorizonMs = ms
@@ -197,6 +253,7 @@ func batchInfoOf(h batch.Header) batch.BatchInfo {
 		PartitionLeaderEpoch: h.LeaderEpoch(),
 		Codec:                h.Codec(),
 		Transactional:        h.IsTransactional(),
+		Control:              h.IsControl(),
 		ProducerID:           h.ProducerID(),
 		ProducerEpoch:        h.ProducerEpoch(),
 		BaseSequence:         h.BaseSequence(),

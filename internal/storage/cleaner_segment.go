@@ -46,15 +46,18 @@ func segSizes(s *segment) (logBytes, offBytes, timeBytes int64) {
 	return s.size.Load(), s.offIdx.entries() * offsetEntrySize, s.timeIdx.entries() * timeEntrySize
 }
 
-// activeProducers returns the last offset of the last batch of every
-// producer in segs whose last batch is younger than the producer id
-// expiration, from the batch headers.
+// activeProducers returns, for every producer in segs whose last batch is
+// younger than the producer id expiration, the last offset of the batch a
+// pass keeps for it (Kafka's lastRecordsOfActiveProducers, from the batch
+// headers): its last data batch, which holds its last sequence number, or,
+// when segs hold no data batch of it, its last marker, which holds its
+// epoch.
 func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, error) {
 	type last struct {
-		off model.Offset
-		ts  int64
+		data, marker model.Offset // -1: none
+		ts           int64
 	}
-	seen := map[int64]last{}
+	seen := map[int64]*last{}
 	for _, s := range segs {
 		r := newHeaderReader(s, s.size.Load())
 		for pos := int64(0); ; {
@@ -67,8 +70,19 @@ func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, er
 				return nil, err
 			}
 			// at left the header in the reader's buffer.
-			if pid := batch.Header(r.buf[pos-r.bufPos:]).ProducerID(); pid >= 0 {
-				seen[pid] = last{b.last, b.maxTs}
+			h := batch.Header(r.buf[pos-r.bufPos:])
+			if pid := h.ProducerID(); pid >= 0 {
+				v := seen[pid]
+				if v == nil {
+					v = &last{data: -1, marker: -1}
+					seen[pid] = v
+				}
+				if h.IsControl() {
+					v.marker = b.last
+				} else {
+					v.data = b.last
+				}
+				v.ts = b.maxTs
 			}
 			pos += b.size
 		}
@@ -76,8 +90,13 @@ func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, er
 	}
 	active := make(map[int64]model.Offset, len(seen))
 	for pid, v := range seen {
-		if p.nowMs-v.ts < producerIDExpirationMs {
-			active[pid] = v.off
+		if p.nowMs-v.ts >= producerIDExpirationMs {
+			continue
+		}
+		if v.data >= 0 {
+			active[pid] = v.data
+		} else {
+			active[pid] = v.marker
 		}
 	}
 	return active, nil

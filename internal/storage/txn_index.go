@@ -258,8 +258,15 @@ func (l *Log) AbortedTxns(from, upTo model.Offset) ([]AbortedTxn, error) {
 	if i+1 < len(segs) {
 		upper = min(upper, segs[i+1].base)
 	}
+	return collectAbortedTxns(segs, from, upper)
+}
+
+// collectAbortedTxns returns the entries of segs' transaction indexes
+// that overlap [from, upper), searching from the segment holding from
+// (Kafka's LocalLog.collectAbortedTransactions).
+func collectAbortedTxns(segs []*segment, from, upper model.Offset) ([]AbortedTxn, error) {
 	var out []AbortedTxn
-	for ; i < len(segs); i++ {
+	for i := floorSegment(segs, from); i < len(segs); i++ {
 		s := segs[i]
 		if !s.acquire() {
 			continue // deleted under us: its entries are below the log start
