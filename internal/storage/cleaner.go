@@ -57,9 +57,10 @@ type CleanStats struct {
 type cleanStep int
 
 const (
-	stepCleaned    cleanStep = iota // <base>.log.cleaned and indexes written and synced
-	stepSwapped                     // renamed *.swap: the swap is committed
-	stepOldDeleted                  // the replaced segments renamed *.deleted
+	stepCleaned           cleanStep = iota // <base>.log.cleaned and indexes written and synced
+	stepSwapped                            // renamed *.swap: the swap is committed
+	stepOldDeleted                         // the replaced segments renamed *.deleted
+	stepTxnIndexInstalled                  // the .txnindex.swap took its final name
 )
 
 var (

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,10 @@ var errSimulatedCrash = errors.New("simulated crash")
 // TestCleanInterruptedSwapRecovers stops a pass at each step of the swap
 // of its first group, as a kill -9 would, and opens the directory again:
 // Open rolls back a swap that was not committed and completes one that
-// was, and the log is consistent either way.
+// was, and the log is consistent either way, its transaction index
+// included: the first group holds an aborted transaction whose marker
+// the pass keeps with its entry, and an ABORT marker without data whose
+// entry the pass does not carry over.
 func TestCleanInterruptedSwapRecovers(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -23,13 +27,19 @@ func TestCleanInterruptedSwapRecovers(t *testing.T) {
 		leftovers []string // suffixes on disk after the crash
 		completes bool
 	}{
-		{"cleaned written", stepCleaned, []string{".log.cleaned", ".index.cleaned", ".timeindex.cleaned"}, false},
-		{"swap committed", stepSwapped, []string{".log.swap", ".index.swap", ".timeindex.swap"}, true},
-		{"old segments renamed", stepOldDeleted, []string{".log.swap", ".log.deleted"}, true},
+		{"cleaned written", stepCleaned, []string{".log.cleaned", ".index.cleaned", ".timeindex.cleaned", ".txnindex.cleaned", ".txnindex"}, false},
+		{"swap committed", stepSwapped, []string{".log.swap", ".index.swap", ".timeindex.swap", ".txnindex.swap", ".txnindex"}, true},
+		{"old segments renamed", stepOldDeleted, []string{".log.swap", ".log.deleted", ".txnindex.swap", ".txnindex.deleted"}, true},
+		{"transaction index installed", stepTxnIndexInstalled, []string{".log.swap", ".log.deleted", ".txnindex"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := compactConfig()
 			l := newTestLog(t, cfg)
+			tw := newTxnWriter(t, l, t0)
+			tw.txn(7, kv{[]byte("aborted-1"), []byte("x")}, kv{[]byte("aborted-2"), []byte("x")})
+			kept := tw.end(7, false)
+			tw.open[8] = 0 // an entry for a marker whose transaction has no data
+			empty := tw.end(8, false)
 			w := &workload{keys: 100, updates: 8000, perBatch: 10, tombEvery: 50}
 			w.write(t, l)
 			rollNow(t, l)
@@ -57,11 +67,25 @@ func TestCleanInterruptedSwapRecovers(t *testing.T) {
 			if shrank := len(after) < len(before); shrank != tc.completes {
 				t.Errorf("%d records before, %d after: completed = %v, want %v", len(before), len(after), shrank, tc.completes)
 			}
+			want := []model.Offset{kept, empty}
+			if tc.completes {
+				want = want[:1]
+			}
+			entries, err := l2.AbortedTxns(0, l2.LogEndOffset())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []model.Offset
+			for _, e := range entries {
+				got = append(got, e.LastOffset)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("aborted transactions' markers %v after recovery, want %v", got, want)
+			}
 			if st := mustClean(t, l2, t0); !st.Cleaned {
 				t.Fatalf("pass after recovery: %+v", st)
 			}
-			recs, _ := readRecords(t, l2)
-			checkCompacted(t, recs, w.model, end, true)
+			checkCompacted(t, consume(t, l2, l2.LogEndOffset(), false), w.model, end, true)
 		})
 	}
 }

@@ -16,11 +16,19 @@ import (
 // written and synced whole before it got that name, so the swap was
 // committed: it replaces every segment whose base lies in [base, next),
 // next being the offset after its last batch. Those segments' files and
-// base's indexes are removed, the directory is synced, and the swap takes
-// its final name; its indexes are then rebuilt by Open's scan. A crash
-// before the swap was committed leaves only *.cleaned files, which Open
-// removes: the swap is rolled back. Index *.swap files are removed with
-// the other leftovers.
+// base's indexes are removed, the directory is synced, the swap's
+// transaction index and then the swap itself take their final names; its
+// offset and time indexes are then rebuilt by Open's scan. A crash before
+// the swap was committed leaves only *.cleaned files, which Open removes:
+// the swap is rolled back. Offset and time index *.swap files are removed
+// with the other leftovers.
+//
+// The transaction index cannot be rebuilt from the segment, so it is
+// moved, never rebuilt: while <base>.txnindex.swap exists (the cleaner
+// writes one for every cleaned segment, empty or not) any
+// <base>.txnindex is the replaced segment's and is replaced by it; once
+// it is gone, the cleaner or an earlier recovery installed it, and
+// <base>.txnindex, if any, is the new segment's.
 func completeSwaps(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -59,16 +67,16 @@ func completeSwap(dir string, base model.Offset, logs []model.Offset) error {
 		return nil
 	}
 	for _, b := range logs {
-		if b >= base && b < max(next, base+1) {
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-				if err := os.Remove(segmentName(dir, b, suf)); err != nil && !os.IsNotExist(err) {
+		if b > base && b < next {
+			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
+				if err := removeIfExists(segmentName(dir, b, suf)); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	for _, suf := range []string{indexSuffix, timeIndexSuffix} {
-		if err := os.Remove(segmentName(dir, base, suf)); err != nil && !os.IsNotExist(err) {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		if err := removeIfExists(segmentName(dir, base, suf)); err != nil {
 			return err
 		}
 	}
@@ -77,10 +85,26 @@ func completeSwap(dir string, base model.Offset, logs []model.Offset) error {
 	if err := syncDir(dir); err != nil {
 		return err
 	}
+	txnSwap := segmentName(dir, base, txnIndexSuffix+swapSuffix)
+	if fi, err := os.Stat(txnSwap); err == nil {
+		if err := installTxnIndexSwap(dir, base, fi.Size() == 0); err != nil {
+			return err
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
 	if err := os.Rename(swap, segmentName(dir, base, logSuffix)); err != nil {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// removeIfExists removes path; a missing file is no error.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }
 
 // swapNextOffset walks the batch headers of a swap file and returns the

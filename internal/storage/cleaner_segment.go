@@ -124,7 +124,11 @@ func (p *cleanPass) cleanAndSwap(group []*segment) (done bool, err error) {
 
 // writeCleaned writes the kept batches of group into <base>.log.cleaned
 // with its indexes, all synced, and returns the new segment (its indexes
-// set up to be read under the final names once swapped in).
+// set up to be read under the final names once swapped in). Its
+// transaction index, <base>.txnindex.cleaned, holds the entries of the
+// ABORT markers the group keeps for their data (cleaner_txn.go); it is
+// written even when empty, so that recovery can tell a swap's new index
+// from the replaced segment's (cleaner_recovery.go).
 func (p *cleanPass) writeCleaned(group []*segment) (*segment, error) {
 	dir, base := p.l.dir, group[0].base
 	f, err := os.OpenFile(cleanedName(dir, base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -137,7 +141,13 @@ func (p *cleanPass) writeCleaned(group []*segment) (*segment, error) {
 		err = w.timeIdx.openWritable(cleanedName(dir, base, timeIndexSuffix), timeEntrySize, int64(p.cfg.SegmentIndexBytes), 0)
 	}
 	if err == nil {
+		p.filter.txns.kept = p.filter.txns.kept[:0]
 		err = p.copyKept(group, w)
+	}
+	if err == nil {
+		kept := p.filter.txns.kept
+		err = writeTxnIndexFile(cleanedName(dir, base, txnIndexSuffix), kept, p.l.fsync)
+		w.txnIdx.install(kept)
 	}
 	if err == nil {
 		err = p.syncCleaned(group, w)
@@ -222,7 +232,7 @@ func (p *cleanPass) syncCleaned(group []*segment, w *segment) error {
 // swapped in.
 func discardCleaned(w *segment) {
 	w.release()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		os.Remove(cleanedName(w.dir, w.base, suf))
 	}
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"os"
+
+	"github.com/sluice-io/sluice/internal/model"
 )
 
 // swapCleaned replaces group with the cleaned segment w (Kafka's
@@ -15,9 +17,15 @@ import (
 //     the directory: from here Open completes the swap;
 //  2. rename the replaced segments' files *.deleted (open descriptors keep
 //     serving readers that pinned them);
-//  3. rename w's files *.swap -> their final names and sync the directory;
+//  3. rename w's .txnindex.swap to its final name (removing it when
+//     empty) and sync the directory, then the other *.swap files, the log
+//     last, and sync the directory again;
 //  4. publish the new segment list and schedule the replaced segments'
 //     removal after file.delete.delay.ms.
+//
+// The replaced segments' transaction indexes are loaded and marked
+// replaced before their files move: readers that pinned them keep their
+// entries, and an AppendAbortedTxn that reaches one waits for the new list.
 //
 // swapCleaned owns w: when it does not swap w in, it removes w's files
 // (before step 1) or leaves them for Open (an I/O error from step 1 on
@@ -40,6 +48,13 @@ func (l *Log) swapCleaned(p *cleanPass, group []*segment, w *segment) (swapped b
 	for _, s := range group {
 		s.offIdx.view()
 		s.timeIdx.view()
+		if err := s.txnIdx.load(s.txnIndexPath()); err != nil {
+			discardCleaned(w)
+			return false, err
+		}
+	}
+	for _, s := range group {
+		s.txnIdx.markReplaced()
 	}
 	if err := l.swapFiles(group, w); err != nil {
 		w.release()
@@ -77,7 +92,7 @@ func (l *Log) stillHolds(p *cleanPass, group []*segment) bool {
 
 // swapFiles runs steps 1 to 3 of swapCleaned.
 func (l *Log) swapFiles(group []*segment, w *segment) error {
-	suffixes := []string{indexSuffix, timeIndexSuffix, logSuffix} // the log last: it marks the swap
+	suffixes := []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} // the log last: it marks the swap
 	for _, suf := range suffixes {
 		if err := os.Rename(cleanedName(w.dir, w.base, suf), segmentName(w.dir, w.base, suf+swapSuffix)); err != nil {
 			return err
@@ -97,12 +112,38 @@ func (l *Log) swapFiles(group []*segment, w *segment) error {
 	if err := l.cleanerHook(stepOldDeleted); err != nil {
 		return err
 	}
-	for _, suf := range suffixes {
+	// The transaction index first, made durable on its own: once no
+	// .txnindex.swap is left, recovery takes <base>.txnindex for the new
+	// one (cleaner_recovery.go).
+	if err := installTxnIndexSwap(l.dir, w.base, w.txnIdx.size() == 0); err != nil {
+		return err
+	}
+	if err := l.cleanerHook(stepTxnIndexInstalled); err != nil {
+		return err
+	}
+	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
 		if err := os.Rename(segmentName(w.dir, w.base, suf+swapSuffix), segmentName(w.dir, w.base, suf)); err != nil {
 			return err
 		}
 	}
 	return syncDir(l.dir)
+}
+
+// installTxnIndexSwap renames <base>.txnindex.swap over <base>.txnindex
+// (an atomic replacement of a replaced segment's index), removes the
+// result when empty, and syncs the directory.
+func installTxnIndexSwap(dir string, base model.Offset, empty bool) error {
+	final := segmentName(dir, base, txnIndexSuffix)
+	if err := os.Rename(final+swapSuffix, final); err != nil {
+		return err
+	}
+	if empty {
+		// A crash may keep the empty file: it reads as no entries.
+		if err := os.Remove(final); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
 }
 
 // cleanerHook calls the test seam, if set.

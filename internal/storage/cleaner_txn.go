@@ -20,7 +20,11 @@ import (
 //     batch in the log; after that the next pass stamps it with a delete
 //     horizon (now + delete.retention.ms) and the first pass after the
 //     horizon removes it, so a consumer that was reading the partition
-//     meanwhile still sees it (Kafka 3.x+: KIP-534's horizon for markers).
+//     meanwhile still sees it (Kafka 3.x+: KIP-534's horizon for markers);
+//   - an ABORT marker that stays because the pass met data of its
+//     transaction keeps its transaction index entry in the cleaned
+//     segment's .txnindex: a read_committed fetch of batches read before
+//     the swap still learns which records to drop.
 
 // txnTracker follows the transactions of the batches a pass reads in
 // offset order (Kafka's CleanedTransactionMetadata). Not safe for

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/sluice-io/sluice/internal/model"
@@ -134,6 +135,57 @@ func TestCleanStopsAtLastStableOffset(t *testing.T) {
 			t.Errorf("read_committed=%v after the abort: K = %q, want v1", committed, got)
 		}
 	}
+}
+
+// TestCleanedSegmentKeepsTxnIndex: the ABORT marker of a transaction whose
+// records a pass dropped stays, with its transaction index entry in the
+// cleaned segment, so that a read_committed fetch of batches read before
+// the swap still drops the aborted records; the entry survives a restart.
+func TestCleanedSegmentKeepsTxnIndex(t *testing.T) {
+	cfg := txnCleanConfig()
+	cfg.FileDeleteDelayMs = 60_000
+	l := newTestLog(t, cfg)
+	w := newTxnWriter(t, l, t0)
+	w.plain(val("v1"))
+	w.txn(7, val("v2-aborted"))
+	marker := w.end(7, false)
+	fill(w, "filler", 20)
+	rollNow(t, l)
+	before, err := l.Read(0, 1<<20, true) // a fetch in flight during the pass
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClean(t, l, t0)
+	want := []AbortedTxn{{ProducerID: 7, FirstOffset: 1, LastOffset: marker, LastStableOffset: marker + 1}}
+	checkEntries := func(l *Log, when string) {
+		t.Helper()
+		got, err := l.AbortedTxns(0, l.LogEndOffset())
+		if err != nil || len(got) != 1 || got[0] != want[0] {
+			t.Errorf("%s: AbortedTxns = %+v, %v; want %+v", when, got, err, want)
+		}
+	}
+	checkEntries(l, "after cleaning")
+	if _, ok := markers(t, l)[marker]; !ok {
+		t.Fatalf("ABORT marker at %d gone in the pass that dropped its data", marker)
+	}
+	aborted, err := l.AbortedTxns(0, l.LogEndOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := appendConsumed(t, nil, chunkBytes(t, before), aborted)
+	if got := lastValues(recs)["K"]; got != "v1" {
+		t.Errorf("read_committed fetch read before the swap: K = %q, want v1", got)
+	}
+	// Replaying the marker (producer state rebuilt) indexes it once, in
+	// the cleaned segment's file.
+	if err := l.AppendAbortedTxn(want[0]); err != nil {
+		t.Fatal(err)
+	}
+	base := l.segments()[0].base
+	if fi, err := os.Stat(segmentName(l.Dir(), base, txnIndexSuffix)); err != nil || fi.Size() != txnEntrySize {
+		t.Errorf("cleaned segment's transaction index: %v, %v; want one entry", fi, err)
+	}
+	checkEntries(reopen(t, l, cfg), "after a restart")
 }
 
 // TestCleanRemovesMarkersOnlyWhenSafe follows markers over passes: a

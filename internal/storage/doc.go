@@ -76,7 +76,10 @@
 // offsets and rewrites the segments before the active one into
 // <base>.log.cleaned files without the lock, then swaps each in under mu
 // with Kafka's .cleaned -> .swap -> final protocol, which Open completes
-// or rolls back after a crash. docs/format/compaction.md has the details.
+// or rolls back after a crash. CleanUpTo stops below the last stable
+// offset; aborted transactions' records are dropped, markers kept until
+// safe, and a cleaned segment's .txnindex swaps in with it.
+// docs/format/compaction.md has the details.
 //
 // # Deletion
 //

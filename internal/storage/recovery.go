@@ -407,7 +407,7 @@ func cleanDir(dir string) ([]model.Offset, error) {
 		}
 	}
 	for _, e := range entries {
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			if stem, ok := strings.CutSuffix(e.Name(), suf); ok && !logs[stem] {
 				os.Remove(filepath.Join(dir, e.Name()))
 			}

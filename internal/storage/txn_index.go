@@ -45,6 +45,10 @@ type AbortedTxn struct {
 	LastStableOffset model.Offset
 }
 
+// errTxnIndexReplaced: an append reached the index of a segment that a
+// cleaned segment replaced; AppendAbortedTxn retries on the new list.
+var errTxnIndexReplaced = errors.New("transaction index of a replaced segment")
+
 // txnIndex is a segment's aborted-transaction index. Safe for concurrent
 // use: mu guards everything.
 type txnIndex struct {
@@ -53,6 +57,11 @@ type txnIndex struct {
 	entries []AbortedTxn // guarded by mu; by LastOffset
 	f       *os.File     // guarded by mu; open for writing once written
 	closed  bool         // guarded by mu
+	// replaced is set when a cleaned segment took this segment's place:
+	// the file name now belongs to the cleaned segment, so the entries
+	// stay in memory for readers that pinned this segment and appends
+	// are refused (errTxnIndexReplaced). Guarded by mu.
+	replaced bool
 }
 
 func (s *segment) txnIndexPath() string { return segmentName(s.dir, s.base, txnIndexSuffix) }
@@ -114,6 +123,9 @@ func (x *txnIndex) append(path string, e AbortedTxn) error {
 	defer x.mu.Unlock()
 	if x.closed {
 		return ErrClosed
+	}
+	if x.replaced {
+		return errTxnIndexReplaced
 	}
 	if err := x.loadLocked(path); err != nil {
 		return err
@@ -234,15 +246,30 @@ func (x *txnIndex) close() {
 // AppendAbortedTxn records an aborted transaction in the transaction index
 // of the segment that holds its marker (e.LastOffset, already appended).
 // It is idempotent: an entry for the same producer and marker is kept
-// once. It takes no Log lock; a segment deleted meanwhile is skipped.
+// once. It takes no Log lock, except to wait for a cleaner swap that
+// replaced the segment (the swap publishes the new segment list under
+// mu); a segment deleted meanwhile is skipped.
 func (l *Log) AppendAbortedTxn(e AbortedTxn) error {
-	segs := l.segments()
-	s := segs[floorSegment(segs, e.LastOffset)]
-	if e.LastOffset < s.base || !s.acquire() {
-		return nil // removed by retention: nothing left to index
+	for {
+		segs := l.segments()
+		s := segs[floorSegment(segs, e.LastOffset)]
+		if e.LastOffset < s.base || !s.acquire() {
+			return nil // removed by retention: nothing left to index
+		}
+		err := s.txnIdx.append(s.txnIndexPath(), e)
+		s.release()
+		if !errors.Is(err, errTxnIndexReplaced) {
+			return err
+		}
+		// The swap holds mu until the new list is published, or the
+		// log failed.
+		l.mu.Lock()
+		err = l.writableLocked()
+		l.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
-	defer s.release()
-	return s.txnIdx.append(s.txnIndexPath(), e)
 }
 
 // AbortedTxns returns the aborted transactions that overlap the records a
@@ -283,6 +310,60 @@ func collectAbortedTxns(segs []*segment, from, upper model.Offset) ([]AbortedTxn
 		}
 	}
 	return out, nil
+}
+
+// load reads the file, if not done yet.
+func (x *txnIndex) load(path string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.loadLocked(path)
+}
+
+// markReplaced marks the index, loaded, as that of a segment a cleaned
+// segment replaces (see replaced). Called under Log.mu.
+func (x *txnIndex) markReplaced() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.replaced = true
+}
+
+// install sets the entries of a cleaned segment's index, whose file the
+// cleaner wrote (not yet under its final name).
+func (x *txnIndex) install(entries []AbortedTxn) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.entries, x.loaded = slices.Clone(entries), true
+}
+
+// size is the number of entries loaded.
+func (x *txnIndex) size() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.entries)
+}
+
+// writeTxnIndexFile writes entries, in Kafka's layout, as a new file at
+// path and syncs it; zero entries make an empty file.
+func writeTxnIndexFile(path string, entries []AbortedTxn, fsync func(*os.File) error) error {
+	b := make([]byte, 0, len(entries)*txnEntrySize)
+	for _, e := range entries {
+		b = encodeTxnEntry(b, e)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = fsync(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // truncateTxnIndex drops the segment's index entries at or after off

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/hex"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -183,5 +184,24 @@ func TestTxnIndexTornEntryAndCutTail(t *testing.T) {
 	}
 	if fi, err := os.Stat(segmentName(dir, 20, txnIndexSuffix)); err != nil || fi.Size() != txnEntrySize {
 		t.Fatalf("torn entry not cut: %v %v", fi, err)
+	}
+}
+
+// TestTxnIndexOfReplacedSegment: the index of a segment a cleaned segment
+// replaced keeps serving its entries to readers that pinned it, and
+// refuses appends, which must go to the new segment list.
+func TestTxnIndexOfReplacedSegment(t *testing.T) {
+	l, aborted := txnLog(t)
+	s := l.segments()[1]
+	if err := s.txnIdx.load(s.txnIndexPath()); err != nil {
+		t.Fatal(err)
+	}
+	s.txnIdx.markReplaced()
+	got, _, err := s.txnIdx.collect(s.txnIndexPath(), nil, 0, 35)
+	if err != nil || !slices.Equal(pids(got), []model.ProducerID{1, 2}) {
+		t.Fatalf("collect = %v, %v; want producers 1 and 2", got, err)
+	}
+	if err := s.txnIdx.append(s.txnIndexPath(), aborted[0]); !errors.Is(err, errTxnIndexReplaced) {
+		t.Fatalf("append = %v, want errTxnIndexReplaced", err)
 	}
 }
