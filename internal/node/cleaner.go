@@ -10,8 +10,9 @@ import (
 )
 
 // clean is the log cleaner loop: every CleanerInterval it compacts the
-// compacted logs, dirtiest first. It runs apart from maintain because a
-// pass over a large log can take seconds.
+// compacted logs, dirtiest first, each up to its last stable offset. It
+// runs apart from maintain because a pass over a large log can take
+// seconds.
 func (n *Node) clean() {
 	t := time.NewTicker(n.opts.CleanerInterval)
 	defer t.Stop()
@@ -43,9 +44,11 @@ func (n *Node) cleanOnce(nowMs int64) {
 			return
 		default:
 		}
-		// Only below the high watermark: data above it may still be
-		// truncated. TODO(#4): the last stable offset, once it exists.
-		_, err := d.p.Log().CleanUpTo(nowMs, d.p.HighWatermark())
+		// Only below the last stable offset, as Kafka's cleaner: data
+		// above the high watermark may still be truncated, and an open
+		// transaction may yet abort (its records must not shadow
+		// committed values of their keys).
+		_, err := d.p.Log().CleanUpTo(nowMs, d.p.LastStableOffset())
 		if err != nil && !errors.Is(err, storage.ErrClosed) {
 			n.opts.Log.Error("log cleaner", "partition", d.p.TP, "err", err)
 		}

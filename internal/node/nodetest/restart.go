@@ -35,6 +35,9 @@ func StartRestartable(t testing.TB, mods ...func(*node.Options)) *Restartable {
 	return r
 }
 
+// Dir is the node's data directory.
+func (r *Restartable) Dir() string { return r.dir }
+
 // Stop closes the node cleanly.
 func (r *Restartable) Stop() {
 	r.t.Helper()
