@@ -102,8 +102,8 @@ func TestConsumerOffsetsCompactionKeepsCommittedOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// TxnOffsetCommit v6 names topics by id, which Sluice's handler does
-	// not resolve yet: this test commits by name (v5).
+	// txnOffsetCommit's raw request names the topic, as v0-5 do (v6 names
+	// topics by id).
 	versions := kversion.Stable()
 	versions.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 5)
 	cl := nodetest.Client(t, r.Node, kgo.DefaultProduceTopic(in), kgo.TransactionalID("offsets-txn"), kgo.MaxVersions(versions))
