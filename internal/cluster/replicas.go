@@ -26,8 +26,9 @@ import (
 )
 
 // Resolver turns a topic's config overrides into the partition config,
-// filling in broker defaults.
-type Resolver func(overrides map[string]string) replica.Config
+// filling in the broker defaults in force for the image (the static
+// config with the image's dynamic broker configs).
+type Resolver func(im *metadata.Image, overrides map[string]string) replica.Config
 
 // Replicas holds this broker's partition replicas. Safe for concurrent use.
 type Replicas struct {
@@ -65,6 +66,9 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 	old := *r.parts.Load()
 	cur := make(map[model.TopicPartition]*replica.Partition, len(old))
 	var toOpen []pendingOpen
+	// A change of the dynamic broker configs may change every topic's
+	// defaults: every partition is resolved again.
+	brokerChanged := !maps.EqualFunc(prev.BrokerConfigs, next.BrokerConfigs, maps.Equal[map[string]string])
 	for _, t := range next.Topics {
 		var cfg *replica.Config
 		for i, p := range t.Partitions {
@@ -73,7 +77,7 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 			}
 			tp := model.TopicPartition{Topic: t.Name, Partition: int32(i)}
 			if cfg == nil {
-				c := r.resolve(t.Configs)
+				c := r.resolve(next, t.Configs)
 				cfg = &c
 			}
 			part := old[tp]
@@ -85,7 +89,7 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 				toOpen = append(toOpen, pendingOpen{tp: tp, id: t.ID, cfg: cfg, epoch: p.LeaderEpoch})
 				continue
 			}
-			if pt := prev.Topics[t.Name]; pt == nil || !maps.Equal(pt.Configs, t.Configs) {
+			if pt := prev.Topics[t.Name]; brokerChanged || pt == nil || !maps.Equal(pt.Configs, t.Configs) {
 				part.SetConfig(*cfg)
 			}
 			part.SetLeaderEpoch(p.LeaderEpoch)

@@ -148,6 +148,9 @@ func FromProperties(props []Property, overrides map[string]string) (*Broker, []W
 			return nil, warns, err
 		}
 		static[k] = d.Canonical(v)
+		if why, ignored := NotApplied(k); ignored && changesSomething(d, static[k]) {
+			warns = append(warns, Warning{Key: k, Line: line[k], Msg: IgnoredMessage(why)})
+		}
 	}
 	b, err := build(static, nil, nil)
 	if err != nil {

@@ -227,7 +227,7 @@ func (b *Broker) riskWarnings() []Warning {
 		return nil
 	}
 	var ws []Warning
-	for _, k := range []string{"offsets.topic.replication.factor", "transaction.state.log.replication.factor", "share.coordinator.state.topic.replication.factor"} {
+	for _, k := range []string{"offsets.topic.replication.factor", "transaction.state.log.replication.factor"} {
 		if !b.isSet(k) {
 			ws = append(ws, Warning{Key: k, Msg: "left at the single-node default 1 in a multi-node cluster; set it to 3 so group and transaction state survive a broker loss"})
 		}

@@ -3,18 +3,20 @@ package node
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"time"
 
+	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
 )
 
-// clean is the log cleaner loop: every CleanerInterval it compacts the
-// compacted logs, dirtiest first, each up to its last stable offset. It
-// runs apart from maintain because a pass over a large log can take
-// seconds.
+// clean is the log cleaner loop: every CleanerInterval (or the dynamic
+// log.cleaner.backoff.ms, when one is set) it compacts the compacted logs,
+// dirtiest first, each up to its last stable offset. It runs apart from
+// maintain because a pass over a large log can take seconds.
 func (n *Node) clean() {
-	t := time.NewTicker(n.opts.CleanerInterval)
+	t := time.NewTimer(n.cleanerBackoff())
 	defer t.Stop()
 	for {
 		select {
@@ -22,8 +24,20 @@ func (n *Node) clean() {
 			return
 		case now := <-t.C:
 			n.cleanOnce(now.UnixMilli())
+			t.Reset(n.cleanerBackoff())
 		}
 	}
+}
+
+// cleanerBackoff is the wait between cleaner passes.
+func (n *Node) cleanerBackoff() time.Duration {
+	v, src, _ := n.opts.eff.forImage(n.pub.Current()).Lookup("log.cleaner.backoff.ms")
+	if src == config.SourceDynamicBroker || src == config.SourceDynamicDefaultBroker {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	return n.opts.CleanerInterval
 }
 
 func (n *Node) cleanOnce(nowMs int64) {

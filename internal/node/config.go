@@ -35,6 +35,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 	if len(cfg.LogDirs) == 0 {
 		return Options{}, fmt.Errorf("log.dirs: no directory")
 	}
+	eff := newEffective(cfg, cfg.NodeID, log)
 	return Options{
 		NodeID:      cfg.NodeID,
 		DataDir:     cfg.LogDirs[0],
@@ -45,7 +46,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 			AutoCreateTopics:  cfg.AutoCreateTopics,
 			NumPartitions:     cfg.NumPartitions,
 			ReplicationFactor: cfg.DefaultReplicationFactor,
-			MessageMaxBytes:   cfg.MessageMaxBytes,
+			FetchMaxBytes:     cfg.FetchMaxBytes,
 			Config:            cfg,
 			LogDir:            cfg.LogDirs[0],
 		},
@@ -60,14 +61,16 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 				return config.ValidateBrokerAlter(cfg, true, layer)
 			},
 		},
-		MaxRequestBytes:        cfg.SocketRequestMaxBytes,
-		TopicConfig:            topicResolver(cfg, log),
-		SyncFileSystem:         cfg.FsyncScope == "filesystem",
-		RetentionCheckInterval: time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
-		CleanerInterval:        cleanerInterval(cfg),
-		Groups:                 group.OptionsFromConfig(cfg),
-		Txns:                   txn.OptionsFromConfig(cfg),
-		Log:                    log,
+		MaxRequestBytes:                   cfg.SocketRequestMaxBytes,
+		TopicConfig:                       eff.resolver(),
+		SyncFileSystem:                    cfg.FsyncScope == "filesystem",
+		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
+		ProducerIDExpirationCheckInterval: time.Duration(cfg.Int("producer.id.expiration.check.interval.ms")) * time.Millisecond,
+		CleanerInterval:                   cleanerInterval(cfg),
+		Groups:                            group.OptionsFromConfig(cfg),
+		Txns:                              txn.OptionsFromConfig(cfg),
+		Log:                               log,
+		eff:                               eff,
 	}, nil
 }
 
@@ -79,23 +82,6 @@ func kafkaListener(cfg *config.Broker) (config.Listener, bool) {
 		}
 	}
 	return config.Listener{}, false
-}
-
-// topicResolver resolves topic overrides against the broker config. The
-// overrides were validated when written, so an error here means the
-// broker defaults changed under them: the defaults are used and it is
-// logged.
-func topicResolver(cfg *config.Broker, log *slog.Logger) func(map[string]string) replica.Config {
-	return func(overrides map[string]string) replica.Config {
-		t, err := config.ResolveTopic(cfg, overrides)
-		if err != nil {
-			log.Error("topic config no longer valid; using broker defaults", "err", err)
-			t = cfg.TopicDefaults()
-		}
-		rc := ReplicaConfig(t)
-		rc.ProducerIDExpirationMs = int64(cfg.ProducerIDExpirationMs)
-		return rc
-	}
 }
 
 // ReplicaConfig maps a resolved topic config onto a partition's config.
@@ -130,6 +116,7 @@ func ReplicaConfig(t config.Topic) replica.Config {
 		TimestampAfterMaxMs:  t.TimestampAfterMaxMs,
 		MinInsyncReplicas:    t.MinInsyncReplicas,
 		Codec:                codecOf(t.CompressionType),
+		WriteCaching:         t.WriteCaching,
 	}
 }
 

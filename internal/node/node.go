@@ -9,7 +9,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/sluice-io/sluice/internal/config"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -57,6 +59,9 @@ type Options struct {
 	SyncFileSystem bool
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
+	// ProducerIDExpirationCheckInterval is
+	// producer.id.expiration.check.interval.ms.
+	ProducerIDExpirationCheckInterval time.Duration
 	// CleanerInterval is how often the log cleaner looks for compacted
 	// logs to clean (log.cleaner.backoff.ms); 0 turns it off.
 	CleanerInterval time.Duration
@@ -67,6 +72,12 @@ type Options struct {
 	// filled in by Start).
 	Txns txn.Options
 	Log  *slog.Logger
+
+	// eff is the broker config in force, following the dynamic broker
+	// configs of the metadata image (dynamic.go); FromConfig and
+	// TestOptions share it with TopicConfig. Nil: Start builds one from
+	// Handler.Config.
+	eff *effective
 }
 
 // Node is a running broker+controller process.
@@ -99,8 +110,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		if n.fss, err = storage.OpenFSSync(opts.DataDir); err != nil {
 			return nil, err
 		}
-		resolve = func(overrides map[string]string) replica.Config {
-			rc := opts.TopicConfig(overrides)
+		resolve = func(im *metadata.Image, overrides map[string]string) replica.Config {
+			rc := opts.TopicConfig(im, overrides)
 			rc.Storage.FSSync = n.fss
 			return rc
 		}
@@ -120,6 +131,9 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	// created again under its name) would have Reconcile find the new
 	// topic's log under another topic id and delete it.
 	n.pub.Subscribe(n.replicas.Reconcile)
+	if n.opts.eff == nil {
+		n.opts.eff = newEffective(cmp.Or(opts.Handler.Config, config.Default()), opts.NodeID, opts.Log)
+	}
 	if _, err := n.quorum.WaitLeader(ctx); err != nil {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
@@ -135,6 +149,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	topts.NodeID, topts.Logger = opts.NodeID, opts.Log
 	n.txns = txn.New(topts, txn.Deps{Metadata: n.pub, Replicas: n.replicas, Topics: ctrl, ProducerIDs: pids, Groups: n.groups})
 	n.txns.Start()
+	n.pub.Subscribe(n.applyDynamic) // after the coordinators exist
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
 		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
@@ -182,28 +197,50 @@ func advertised(l Listener, bound net.Addr) (string, int32) {
 	return host, int32(port)
 }
 
+// applyDynamic is the metadata listener for the dynamic broker configs
+// the node applies itself (topic defaults reach partitions through the
+// resolver; connection limits through the listener).
+func (n *Node) applyDynamic(prev, next *metadata.Image) {
+	if maps.EqualFunc(prev.BrokerConfigs, next.BrokerConfigs, maps.Equal[map[string]string]) {
+		return // also at Subscribe without dynamic configs: the static ones are in force
+	}
+	cfg := n.opts.eff.forImage(next)
+	n.txns.SetVerifyPartitions(cfg.Bool("transaction.partition.verification.enable"))
+}
+
+// Partition returns the local replica of tp, or nil (tests look inside).
+func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.replicas.Get(tp) }
+
 // Addr is the Kafka listener's bound address.
 func (n *Node) Addr() string { return n.server.Addr().String() }
 
-// maintain runs log retention, time-based segment rolls and producer
-// id expiry.
+// maintain runs log retention and time-based segment rolls every
+// log.retention.check.interval.ms, and producer id expiry every
+// producer.id.expiration.check.interval.ms.
 func (n *Node) maintain() {
-	every := n.opts.RetentionCheckInterval
-	if every <= 0 {
-		every = 5 * time.Minute
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	retention := time.NewTicker(cmp.Or(n.opts.RetentionCheckInterval, 5*time.Minute))
+	defer retention.Stop()
+	expiry := time.NewTicker(cmp.Or(n.opts.ProducerIDExpirationCheckInterval, 10*time.Minute))
+	defer expiry.Stop()
 	for {
 		select {
 		case <-n.stop:
 			return
-		case now := <-t.C:
-			for tp, p := range n.replicas.All() {
-				if err := maintainOne(p, now.UnixMilli()); err != nil {
-					n.opts.Log.Error("log maintenance", "partition", tp, "err", err)
-				}
-			}
+		case now := <-retention.C:
+			n.forEachPartition("log maintenance", func(p *replica.Partition) error { return maintainOne(p, now.UnixMilli()) })
+		case now := <-expiry.C:
+			n.forEachPartition("producer id expiry", func(p *replica.Partition) error {
+				_, err := p.ExpireProducers(now.UnixMilli())
+				return err
+			})
+		}
+	}
+}
+
+func (n *Node) forEachPartition(what string, f func(*replica.Partition) error) {
+	for tp, p := range n.replicas.All() {
+		if err := f(p); err != nil {
+			n.opts.Log.Error(what, "partition", tp, "err", err)
 		}
 	}
 }
@@ -215,9 +252,8 @@ func maintainOne(p *replica.Partition, nowMs int64) error {
 	if _, err := p.Log().ApplyRetentionUpTo(nowMs, p.HighWatermark()); err != nil {
 		return err
 	}
-	// Also snapshots producer state after a roll made by segment.ms.
-	_, err := p.ExpireProducers(nowMs)
-	return err
+	p.SnapshotIfRolled() // producer state, after a roll made by segment.ms
+	return nil
 }
 
 // Close stops the node: listeners first, then the logs (flushed), then

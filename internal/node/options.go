@@ -1,6 +1,7 @@
 package node
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
@@ -8,29 +9,24 @@ import (
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
-	"github.com/sluice-io/sluice/internal/replica"
 )
 
 // TestOptions are options for a node in tests: node 1, data in dir, a free
 // loopback port, Kafka's defaults otherwise.
 func TestOptions(dir string) Options {
+	eff := newEffective(config.Default(), 1, slog.New(slog.DiscardHandler))
 	return Options{
+		eff:      eff,
 		NodeID:   1,
 		DataDir:  dir,
 		Listener: Listener{Name: "PLAINTEXT", Addr: "127.0.0.1:0"},
 		Handler: handler.Settings{NodeID: 1, AutoCreateTopics: true, NumPartitions: 1,
-			ReplicationFactor: 1, MessageMaxBytes: 1048588, Config: config.Default(), LogDir: dir},
+			ReplicationFactor: 1, Config: config.Default(), LogDir: dir},
 		Controller: controller.Options{NumPartitions: 1, DefaultReplicationFactor: 1,
 			ValidateTopicConfigs:  func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err },
 			ValidateBrokerConfigs: func(layer map[string]string) error { return config.ValidateBrokerAlter(config.Default(), true, layer) }},
-		MaxRequestBytes: 100 << 20,
-		TopicConfig: func(overrides map[string]string) replica.Config {
-			t, err := config.ResolveTopic(nil, overrides)
-			if err != nil {
-				t, _ = config.ResolveTopic(nil, nil)
-			}
-			return ReplicaConfig(t)
-		},
+		MaxRequestBytes:        100 << 20,
+		TopicConfig:            eff.resolver(),
 		RetentionCheckInterval: 5 * time.Minute,
 		CleanerInterval:        15 * time.Second,
 		Groups:                 testGroupOptions(),

@@ -66,6 +66,10 @@ type Config struct {
 	// ProducerIDExpirationMs is the broker's producer.id.expiration.ms;
 	// 0 means the default (DefaultProducerIDExpirationMs).
 	ProducerIDExpirationMs int64
+	// WriteCaching (sluice.write.caching) answers acks=all once the batch
+	// is appended, without waiting for its fsync: Kafka's own trade-off,
+	// durability on a power cut for latency.
+	WriteCaching bool
 }
 
 // Partition is a local replica. Safe for concurrent use.

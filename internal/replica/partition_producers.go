@@ -188,6 +188,17 @@ func (p *Partition) snapshotProducers() {
 	p.writeSnapshotLocked()
 }
 
+// SnapshotIfRolled writes the producer snapshot a roll asked for (a roll
+// by segment.ms, made by the maintenance loop rather than an append).
+func (p *Partition) SnapshotIfRolled() {
+	if !p.prod.rolled.Load() {
+		return
+	}
+	p.appendMu.Lock()
+	p.snapshotIfRolledLocked()
+	p.appendMu.Unlock()
+}
+
 // ExpireProducers drops the producers idle longer than
 // producer.id.expiration.ms (KIP-854; Kafka checks every
 // producer.id.expiration.check.interval.ms) and writes a snapshot a roll

@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/runtime"
@@ -47,6 +48,9 @@ type Coordinator struct {
 	deps  Deps
 	local *LocalMarkers
 	slots *runtime.Slots[*shard] // its Go runs the completions (markers.go)
+	// verify is transaction.partition.verification.enable, a dynamic
+	// broker config: opts.VerifyPartitions until SetVerifyPartitions.
+	verify atomic.Bool
 }
 
 // slot is one led __transaction_state partition, loading or loaded.
@@ -56,6 +60,7 @@ type slot = runtime.Slot[*shard]
 func New(opts Options, deps Deps) *Coordinator {
 	opts.normalize()
 	c := &Coordinator{opts: opts, deps: deps}
+	c.verify.Store(opts.VerifyPartitions)
 	c.local = &LocalMarkers{NodeID: opts.NodeID, Metadata: deps.Metadata, Replicas: deps.Replicas, Groups: deps.Groups, Clock: opts.Clock}
 	if c.deps.Markers == nil {
 		c.deps.Markers = c.local
@@ -88,6 +93,14 @@ func New(opts Options, deps Deps) *Coordinator {
 
 // Options returns the settings in effect.
 func (c *Coordinator) Options() Options { return c.opts }
+
+// VerifyPartitions reports whether transactional produces are verified
+// with the coordinator first (KIP-890 part 1).
+func (c *Coordinator) VerifyPartitions() bool { return c.verify.Load() }
+
+// SetVerifyPartitions applies a change of
+// transaction.partition.verification.enable.
+func (c *Coordinator) SetVerifyPartitions(on bool) { c.verify.Store(on) }
 
 // Local is the marker writer for partitions this broker leads (the
 // WriteTxnMarkers handler).

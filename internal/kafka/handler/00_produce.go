@@ -9,7 +9,9 @@ package handler
 // written. acks=0 sends no response at all; acks=1 answers after the
 // append; acks=-1 (all) answers once the appended bytes are fsynced, by an
 // fsync shared with every other waiting append (group commit), or with
-// REQUEST_TIMED_OUT after timeout_ms. Other acks values get
+// REQUEST_TIMED_OUT after timeout_ms; on a topic with
+// sluice.write.caching=true, acks=all answers after the append, as Kafka
+// does (durability on a power cut traded for latency). Other acks values get
 // INVALID_REQUIRED_ACKS. v13 names topics by id (KIP-516). Internal
 // topics (__consumer_offsets, __transaction_state, __share_group_state)
 // get INVALID_TOPIC_EXCEPTION: only their coordinators append.
@@ -83,7 +85,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 				if ok {
 					appended = append(appended, part)
 				}
-				if ok && req.Acks == -1 {
+				if ok && req.Acks == -1 && !part.Config().WriteCaching {
 					waits = append(waits, durableWait{part: part, end: end, resp: sp})
 				}
 			}

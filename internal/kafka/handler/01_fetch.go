@@ -3,7 +3,8 @@ package handler
 // Fetch, versions 4-18.
 //
 // Reads whole record batches from each partition's log, as stored. Limits:
-// partition_max_bytes per partition and max_bytes overall, except that the
+// partition_max_bytes per partition and max_bytes overall (at most the
+// broker's fetch.max.bytes), except that the
 // first batch of the first partition with data is always returned, even
 // when larger (KIP-74), so a consumer can never stall. When less than
 // min_bytes is available the fetch long-polls up to max_wait_ms, woken by
@@ -92,6 +93,9 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
 	budget := req.MaxBytes
 	if budget <= 0 {
 		budget = 1<<31 - 1
+	}
+	if m := b.Settings.FetchMaxBytes; m > 0 && budget > m {
+		budget = m // Kafka: min(request max_bytes, fetch.max.bytes)
 	}
 	total := 0
 	for i, rt := range req.Topics {

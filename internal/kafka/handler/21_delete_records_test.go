@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/replica"
 )
@@ -13,8 +14,8 @@ import (
 // withCleanupPolicy makes the node's topics honour cleanup.policy.
 func withCleanupPolicy(o *node.Options) {
 	base := o.TopicConfig
-	o.TopicConfig = func(overrides map[string]string) replica.Config {
-		c := base(overrides)
+	o.TopicConfig = func(im *metadata.Image, overrides map[string]string) replica.Config {
+		c := base(im, overrides)
 		if p, ok := overrides["cleanup.policy"]; ok {
 			c.Storage.CleanupPolicy = p
 		}

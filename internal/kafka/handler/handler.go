@@ -36,7 +36,9 @@ type Settings struct {
 	AutoCreateTopics  bool
 	NumPartitions     int32
 	ReplicationFactor int16
-	MessageMaxBytes   int32
+	// FetchMaxBytes is fetch.max.bytes: no fetch response carries more
+	// (but the first batch, KIP-74); 0 means no cap.
+	FetchMaxBytes int32
 	// Config is the broker's static configuration (file and flags); the
 	// dynamic layers come from the metadata image. Nil means the
 	// zero-config defaults. DescribeConfigs describes it; DeleteTopics

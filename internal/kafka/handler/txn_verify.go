@@ -33,7 +33,7 @@ func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int
 	h := batch.Header(records)
 	tv2 := version >= 12
 	if !h.IsTransactional() || h.ProducerID() < 0 || txnID == nil || *txnID == "" || b.Txns == nil ||
-		(!tv2 && !b.Txns.Options().VerifyPartitions) {
+		(!tv2 && !b.Txns.VerifyPartitions()) {
 		return part.AppendHeld(records, nowMs, 0)
 	}
 	pid, epoch := model.ProducerID(h.ProducerID()), model.ProducerEpoch(h.ProducerEpoch())
@@ -74,7 +74,7 @@ func produceVerifyError(code int16, tp model.TopicPartition) error {
 // transaction; 0 when the commit may go ahead.
 func (b *Broker) verifyTxnOffsets(r *Request, txnID string, group string, pid model.ProducerID, epoch model.ProducerEpoch, version int16) int16 {
 	tv2 := version >= 5
-	if b.Txns == nil || (!tv2 && !b.Txns.Options().VerifyPartitions) {
+	if b.Txns == nil || (!tv2 && !b.Txns.VerifyPartitions()) {
 		return 0
 	}
 	tp, code := b.Txns.OffsetsPartition(r.Ctx, group)
