@@ -75,6 +75,12 @@ func (s *Server) serveConn(c net.Conn) {
 		drain(queue)
 	}()
 	err := s.readLoop(ctx, c, info, queue, &unwritten)
+	if errors.Is(err, errCloseAfterReplies) {
+		close(queue) // the writer answers what was read before, then stops
+		<-writerDone
+		cancel()
+		return // untrack closes the socket
+	}
 	cancel() // the client is gone or broke the protocol: stop waiting for it
 	close(queue)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -83,6 +89,11 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	<-writerDone
 }
+
+// errCloseAfterReplies ends a connection whose handler asked for it
+// (handler.CloseConnection): the replies before are written, then the
+// connection closes.
+var errCloseAfterReplies = errors.New("connection closed by its handler")
 
 func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
 	r := bufio.NewReaderSize(newRawReader(c), readBufferSize)
@@ -109,6 +120,10 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 		if reply == nil {
 			f.release() // no reply (acks=0): the handler is done with it
 			continue
+		}
+		if reply.ClosesConnection() {
+			f.release()
+			return errCloseAfterReplies
 		}
 		p := pending{correlationID: hdr.CorrelationID, reply: reply, frame: f}
 		if unwritten.Load() == 0 && ready(reply) {

@@ -6,7 +6,10 @@ package handler
 // validates the v2 header and CRC, assigns offsets in place and appends
 // (DESIGN.md §4). Exactly one batch per partition, as Kafka requires from
 // v3. Errors are per partition; the other partitions of the request are
-// written. acks=0 sends no response at all; acks=1 answers after the
+// written. acks=0 sends no response at all, and when a partition failed
+// the connection is closed (once the replies before are written), as
+// Kafka does, so that the client, which hears of no error, refreshes its
+// metadata; acks=1 answers after the
 // append; acks=-1 (all) answers once the appended bytes are fsynced, by an
 // fsync shared with every other waiting append (group commit), or with
 // REQUEST_TIMED_OUT after timeout_ms; on a topic with
@@ -95,7 +98,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 		p.Wake()
 	}
 	if req.Acks == 0 {
-		return nil
+		return acksZeroReply(b, r, resp)
 	}
 	if len(waits) == 0 {
 		return Now(resp)
@@ -107,6 +110,25 @@ func handleProduce(b *Broker, r *Request) *Reply {
 		waitDurable(ctx, waits)
 		return resp
 	})
+}
+
+// acksZeroReply is nothing for an acks=0 produce that succeeded, and the
+// end of the connection for one where a partition failed.
+func acksZeroReply(b *Broker, r *Request, resp *kmsg.ProduceResponse) *Reply {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				remote := ""
+				if r.Conn != nil {
+					remote = r.Conn.Remote
+				}
+				b.Log.Info("closing connection after an acks=0 produce failed", "remote", remote,
+					"topic", t.Topic, "partition", p.Partition, "err", kerr.ErrorForCode(p.ErrorCode))
+				return CloseConnection()
+			}
+		}
+	}
+	return nil
 }
 
 // maxParallelFsyncs bounds how many partitions of one produce have their

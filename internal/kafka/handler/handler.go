@@ -95,6 +95,9 @@ type Reply struct {
 	// with sendfile.
 	body     *wire.Body
 	flexible bool
+	// closeConn: no response; the connection closes once the replies
+	// before this one are written (CloseConnection).
+	closeConn bool
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -117,6 +120,12 @@ func NowBody(body *wire.Body, flexible bool) *Reply {
 	return &Reply{done: closedChan, body: body, flexible: flexible}
 }
 
+// CloseConnection is the reply to a request that gets no response but
+// must end its connection, once the replies before it are written: an
+// acks=0 produce that failed, so that the client, which hears nothing
+// else, refreshes its metadata (Kafka's closeConnection).
+func CloseConnection() *Reply { return &Reply{done: closedChan, closeConn: true} }
+
 // Body is the pre-encoded body, or nil when Msg is the response; valid
 // after Done. FlexibleHeader says whether its header carries tagged
 // fields.
@@ -127,6 +136,10 @@ func (r *Reply) Done() <-chan struct{} { return r.done }
 
 // Msg is the response; valid after Done.
 func (r *Reply) Msg() kmsg.Response { return r.msg }
+
+// ClosesConnection reports whether the connection must close once the
+// replies before this one are written; such a reply has no response.
+func (r *Reply) ClosesConnection() bool { return r.closeConn }
 
 // Handle dispatches one request. The request's version is within the range
 // that Supported reports.
