@@ -139,11 +139,22 @@ const maxParallelFsyncs = 8
 // setting the error of those that fail. The partitions are waited on in
 // parallel: each log's group commit runs its own fsync, and concurrent
 // fsyncs share the file system's journal commit, so a request waits
-// about one fsync rather than one per partition (issue 5).
+// about one fsync rather than one per partition (issue 5). A panic in a
+// wait is raised again on the caller's goroutine once every helper
+// stopped, so that the request fails as a whole (panic.go).
 func waitDurable(ctx context.Context, waits []durableWait) {
-	var next atomic.Int64
+	var st struct { // one allocation for both
+		next   atomic.Int64
+		failed atomic.Pointer[panicked]
+	}
 	work := func() {
-		for i := next.Add(1) - 1; i < int64(len(waits)); i = next.Add(1) - 1 {
+		defer func() {
+			if v := recover(); v != nil {
+				st.failed.CompareAndSwap(nil, recovered(v))
+			}
+		}()
+		for i := st.next.Add(1) - 1; i < int64(len(waits)); i = st.next.Add(1) - 1 {
+			hook("produce-durable")
 			w := waits[i]
 			if err := w.part.WaitDurable(ctx, w.end); err != nil {
 				w.resp.ErrorCode, w.resp.ErrorMessage = errorCode(err), errorMessage(err)
@@ -156,6 +167,9 @@ func waitDurable(ctx context.Context, waits []durableWait) {
 	}
 	work()
 	wg.Wait()
+	if p := st.failed.Load(); p != nil {
+		panic(p)
+	}
 }
 
 // produceTopic finds the topic a produce names, by name or (v13+) by id,

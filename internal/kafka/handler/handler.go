@@ -8,6 +8,10 @@
 // long-poll fetch, a controller write) returns a Reply that completes
 // later; the connection writes replies strictly in request order.
 //
+// A panic in handler code fails only its request, with
+// UNKNOWN_SERVER_ERROR in the shape of its API (panic.go,
+// error_response.go); the connection and the broker keep serving.
+//
 // Broker is safe for concurrent use; handlers keep no state of their own.
 package handler
 
@@ -17,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/cluster"
@@ -98,6 +103,10 @@ type Reply struct {
 	// closeConn: no response; the connection closes once the replies
 	// before this one are written (CloseConnection).
 	closeConn bool
+	// late is set on replies that complete after Handle returns (Later, a
+	// waiting fetch): what a panic that fails them needs (panic.go). It
+	// lives in the same allocation as the reply.
+	late *lateState
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -106,9 +115,17 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 func Now(m kmsg.Response) *Reply { return &Reply{done: closedChan, msg: m} }
 
 // Later runs f on its own goroutine; the reply is ready when f returns.
+// A panic in f fails the reply with UNKNOWN_SERVER_ERROR (panic.go).
 func Later(f func() kmsg.Response) *Reply {
-	r := &Reply{done: make(chan struct{})}
+	lr := &struct {
+		Reply
+		late lateState
+	}{}
+	r := &lr.Reply
+	r.done, r.late = make(chan struct{}), &lr.late
 	go func() {
+		defer r.recoverLater()
+		hook("later")
 		r.msg = f()
 		close(r.done)
 	}()
@@ -129,23 +146,45 @@ func CloseConnection() *Reply { return &Reply{done: closedChan, closeConn: true}
 // Body is the pre-encoded body, or nil when Msg is the response; valid
 // after Done. FlexibleHeader says whether its header carries tagged
 // fields.
-func (r *Reply) Body() (body *wire.Body, flexibleHeader bool) { return r.body, r.flexible }
+func (r *Reply) Body() (body *wire.Body, flexibleHeader bool) {
+	if r.failed() {
+		return nil, false
+	}
+	return r.body, r.flexible
+}
 
 // Done is closed once the response is ready.
 func (r *Reply) Done() <-chan struct{} { return r.done }
 
-// Msg is the response; valid after Done.
-func (r *Reply) Msg() kmsg.Response { return r.msg }
+// Msg is the response; valid after Done. A reply failed by a panic
+// answers UNKNOWN_SERVER_ERROR in the shape of its API.
+func (r *Reply) Msg() kmsg.Response {
+	if r.failed() {
+		return errorResponse(r.late.req, kerr.UnknownServerError)
+	}
+	return r.msg
+}
 
 // ClosesConnection reports whether the connection must close once the
 // replies before this one are written; such a reply has no response.
 func (r *Reply) ClosesConnection() bool { return r.closeConn }
 
 // Handle dispatches one request. The request's version is within the range
-// that Supported reports.
-func (b *Broker) Handle(req *Request) *Reply {
-	api := apiTable[req.Header.APIKey]
-	return api.handle(b, req)
+// that Supported reports. A panic in the handler fails only this request
+// (panic.go).
+func (b *Broker) Handle(req *Request) (reply *Reply) {
+	defer func() {
+		if v := recover(); v != nil {
+			reply = b.recoverHandle(req, v)
+		}
+	}()
+	hook("handle")
+	reply = apiTable[req.Header.APIKey].handle(b, req)
+	if reply != nil && reply.late != nil {
+		reply.late.req, reply.late.b = req.Msg, b
+		reply.settle() // it may fail from now on, or may have failed
+	}
+	return reply
 }
 
 // Supported reports whether key at version is served.
