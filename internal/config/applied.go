@@ -128,8 +128,6 @@ var notApplied = map[string]string{
 	"max.connections":                  whyConnections,
 	"max.connections.per.ip":           whyConnections,
 	"max.connections.per.ip.overrides": whyConnections,
-	"queued.max.request.bytes":         whyConnections,
-	"queued.max.requests":              whyConnections,
 	"socket.listen.backlog.size":       whySockets,
 	"socket.receive.buffer.bytes":      whySockets,
 	"socket.send.buffer.bytes":         whySockets,

@@ -168,6 +168,9 @@ func build(static, perBroker, clusterDefault map[string]string) (*Broker, error)
 	if err := b.resolveNetwork(); err != nil {
 		return nil, err
 	}
+	if err := b.checkConnections(); err != nil {
+		return nil, err
+	}
 	t, err := resolveTopic(b, nil)
 	if err != nil {
 		return nil, err

@@ -49,9 +49,11 @@
 // "" turns the metrics/console server off; reserved: that server is not
 // built yet, so nothing listens there), sluice.write.caching
 // (default false: an acks=all produce waits for fsync; also a topic key),
-// sluice.fsync.scope (file or filesystem) and sluice.procs.adaptive
+// sluice.fsync.scope (file or filesystem), sluice.procs.adaptive
 // (default true: one Go scheduler thread while the broker is lightly
-// loaded, internal/procs).
+// loaded, internal/procs) and
+// sluice.queued.max.request.bytes.per.connection (default 32 MiB: what one
+// connection may read ahead of its replies, internal/kafka/conn).
 //
 // # Differences from Kafka
 //
@@ -68,6 +70,11 @@
 //     files read the same).
 //   - num.network.threads, num.io.threads and background.threads are
 //     accepted and reported but do not size anything.
+//   - queued.max.requests counts the requests read while an earlier one
+//     on their connection is unanswered: Sluice pipelines requests where
+//     Kafka reads one per connection at a time.
+//     sluice.queued.max.request.bytes.per.connection (default 32 MiB)
+//     bounds what one connection holds.
 //
 // Everything exported here is immutable or a plain value and safe for
 // concurrent use.

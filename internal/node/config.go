@@ -69,6 +69,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		CleanerInterval:                   cleanerInterval(cfg),
 		Groups:                            group.OptionsFromConfig(cfg),
 		Txns:                              txn.OptionsFromConfig(cfg),
+		Requests:                          requestLimits(cfg),
 		Log:                               log,
 		eff:                               eff,
 	}, nil

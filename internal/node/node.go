@@ -52,6 +52,8 @@ type Options struct {
 	Handler         handler.Settings
 	Controller      controller.Options
 	MaxRequestBytes int32
+	// Requests bound the requests read ahead of their replies.
+	Requests conn.RequestLimits
 	// TopicConfig resolves a topic's overrides into a partition config.
 	TopicConfig cluster.Resolver
 	// SyncFileSystem makes every sync round one shared syncfs of the data
@@ -153,7 +155,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
 		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
-		MaxRequestBytes: opts.MaxRequestBytes}, b, opts.Log)
+		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests}, b, opts.Log)
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: %w", opts.Listener.Name, err)
 	}
@@ -213,6 +215,9 @@ func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.
 
 // Addr is the Kafka listener's bound address.
 func (n *Node) Addr() string { return n.server.Addr().String() }
+
+// Listener is the Kafka listener (its Stats say what it holds).
+func (n *Node) Listener() *conn.Server { return n.server }
 
 // maintain runs log retention and time-based segment rolls every
 // log.retention.check.interval.ms, and producer id expiry every

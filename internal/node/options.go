@@ -31,6 +31,7 @@ func TestOptions(dir string) Options {
 		CleanerInterval:        15 * time.Second,
 		Groups:                 testGroupOptions(),
 		Txns:                   testTxnOptions(),
+		Requests:               requestLimits(config.Default()),
 	}
 }
 

@@ -49,6 +49,7 @@ type pending struct {
 	correlationID int32
 	reply         *handler.Reply
 	frame         *frame // the request's bytes, released once the reply is written
+	ticket        ticket // the request's room in the budget, returned then too
 }
 
 // serveConn runs one connection: this goroutine reads and dispatches, a
@@ -60,30 +61,31 @@ type pending struct {
 // replies handed to the writer and not yet on the socket; the reader
 // writes only when it is zero, so the socket has one writer at a time and
 // replies keep their order.
-func (s *Server) serveConn(c net.Conn) {
+func (s *Server) serveConn(cn *connection) {
+	c := cn.c
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	info := &handler.ConnInfo{Remote: c.RemoteAddr().String(), Listener: s.cfg.Name}
 	queue := make(chan pending, s.cfg.MaxInFlight)
 	var unwritten atomic.Int32
-	ctx, cancel := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		s.writeLoop(ctx, c, queue, &unwritten)
+		s.writeLoop(cn, queue, &unwritten)
 		drain(queue)
 	}()
-	err := s.readLoop(ctx, c, info, queue, &unwritten)
+	defer s.budget.releaseAll(&cn.flight) // what is never answered
+	err := s.readLoop(cn, info, queue, &unwritten)
 	if errors.Is(err, errCloseAfterReplies) {
 		close(queue) // the writer answers what was read before, then stops
 		<-writerDone
-		cancel()
+		cn.cancel()
 		return // untrack closes the socket
 	}
-	cancel() // the client is gone or broke the protocol: stop waiting for it
+	cn.cancel() // the client is gone or broke the protocol: stop waiting for it
 	close(queue)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, context.Canceled) {
 		s.log.Info("closing connection", "remote", info.Remote, "err", err)
 		c.Close() // a protocol error: drop what is queued
 	}
@@ -95,14 +97,28 @@ func (s *Server) serveConn(c net.Conn) {
 // connection closes.
 var errCloseAfterReplies = errors.New("connection closed by its handler")
 
-func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
+func (s *Server) readLoop(cn *connection, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
+	c := cn.c
 	r := bufio.NewReaderSize(newRawReader(c), readBufferSize)
 	var hdr wire.RequestHeader // reused: its client id string survives requests
 	o := newOut(c, nil)        // replies the reader writes itself
 	for {
+		n, key, err := readSize(r, s.cfg.MaxRequestBytes)
+		if err != nil {
+			return err
+		}
+		t, ok := s.budget.tryAdmit(&cn.flight, int64(n))
+		if !ok { // backpressure: stop reading until replies are written
+			cn.waiting.Store(true)
+			t, err = s.budget.admit(cn.ctx, &cn.flight, int64(n))
+			cn.waiting.Store(false)
+			if err != nil {
+				return err
+			}
+		}
 		// Handlers may keep slices of the frame until their reply is
 		// written (frames.go says which frames are then recycled).
-		f, err := readFrame(r, s.cfg.MaxRequestBytes)
+		f, err := readBody(r, key, n)
 		if err != nil {
 			return err
 		}
@@ -115,17 +131,19 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 			return err
 		}
 		if reply == nil {
-			reply = s.broker.Handle(&handler.Request{Ctx: ctx, Header: hdr, Msg: req, Conn: info})
+			reply = s.broker.Handle(&handler.Request{Ctx: cn.ctx, Header: hdr, Msg: req, Conn: info})
 		}
 		if reply == nil {
 			f.release() // no reply (acks=0): the handler is done with it
+			s.budget.release(&cn.flight, t)
 			continue
 		}
 		if reply.ClosesConnection() {
 			f.release()
+			s.budget.release(&cn.flight, t)
 			return errCloseAfterReplies
 		}
-		p := pending{correlationID: hdr.CorrelationID, reply: reply, frame: f}
+		p := pending{correlationID: hdr.CorrelationID, reply: reply, frame: f, ticket: t}
 		if unwritten.Load() == 0 && ready(reply) {
 			if err := o.reply(p); err != nil {
 				return err
@@ -134,6 +152,7 @@ func (s *Server) readLoop(ctx context.Context, c net.Conn, info *handler.ConnInf
 				return err
 			}
 			f.release()
+			s.budget.release(&cn.flight, t)
 			continue
 		}
 		unwritten.Add(1)
@@ -168,34 +187,37 @@ func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, 
 	return req, nil, nil
 }
 
-// writeLoop writes replies in request order. Replies already done are
+// writeLoop writes replies in request order. A failed write ends the
+// connection (kill), so a reader waiting for budget stops waiting too. Replies already done are
 // encoded one after another into one buffer and written together; a
 // pre-encoded body (Fetch) goes straight to the socket, its file sections
 // by sendfile.
-func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending, unwritten *atomic.Int32) {
+func (s *Server) writeLoop(cn *connection, queue <-chan pending, unwritten *atomic.Int32) {
+	c := cn.c
 	o := newOut(c, unwritten)
 	for p := range queue {
 		select {
 		case <-p.reply.Done():
 		default: // not ready: send what is gathered before waiting
 			if err := o.flush(); err != nil {
-				c.Close()
+				cn.kill()
 				return
 			}
 			select {
 			case <-p.reply.Done():
-			case <-ctx.Done():
+			case <-cn.ctx.Done():
 				return
 			}
 		}
 		if err := o.reply(p); err != nil {
-			c.Close() // the frame on the wire may be torn
+			cn.kill() // the frame on the wire may be torn
 			return
 		}
 		p.frame.release()
+		s.budget.release(&cn.flight, p.ticket)
 		if len(queue) == 0 || len(o.buf) >= writeBatchBytes {
 			if err := o.flush(); err != nil {
-				c.Close()
+				cn.kill()
 				return
 			}
 		}
@@ -203,7 +225,9 @@ func (s *Server) writeLoop(ctx context.Context, c net.Conn, queue <-chan pending
 }
 
 // drain empties the queue after the writer stopped, so the reader never
-// blocks; frames of replies still running stay with their handlers.
+// blocks; frames of replies still running stay with their handlers. The
+// budget of what was never answered is returned once the reader stopped
+// too (serveConn).
 func drain(queue <-chan pending) {
 	for p := range queue {
 		select {

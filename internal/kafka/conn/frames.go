@@ -86,29 +86,35 @@ func (f *frame) release() {
 	framePools[f.pool].Put(f)
 }
 
-// readFrame reads one size-prefixed request frame. It peeks at the API
-// key (the first two bytes after the size) to choose the buffer.
-func readFrame(r *bufio.Reader, max int32) (*frame, error) {
+// readSize reads the size prefix of the next request frame and peeks at
+// its API key (the first two bytes after the size), which chooses the
+// buffer: the budget admits the request (budget.go) before readBody
+// allocates it.
+func readSize(r *bufio.Reader, max int32) (n int, key int16, err error) {
 	prefix, err := r.Peek(4) // no allocation, unlike reading into a local array
 	if err != nil {
 		if err == io.EOF && r.Buffered() > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return 0, 0, err
 	}
-	n, err := wire.FrameSize(prefix, max)
-	if err != nil {
-		return nil, err
+	if n, err = wire.FrameSize(prefix, max); err != nil {
+		return 0, 0, err
 	}
 	if _, err := r.Discard(4); err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	key := int16(-1)
+	key = -1
 	if n >= 2 {
 		if p, err := r.Peek(2); err == nil {
 			key = int16(binary.BigEndian.Uint16(p))
 		}
 	}
+	return n, key, nil
+}
+
+// readBody reads the n bytes of a request frame of API key.
+func readBody(r *bufio.Reader, key int16, n int) (*frame, error) {
 	f := getFrame(key, n)
 	if _, err := io.ReadFull(r, f.b); err != nil {
 		f.release()

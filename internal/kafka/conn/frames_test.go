@@ -66,7 +66,11 @@ func TestReadFrame(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := bufio.NewReaderSize(bytes.NewReader(tt.input), readBufferSize)
-			f, err := readFrame(r, 1<<20)
+			n, key, err := readSize(r, 1<<20)
+			var f *frame
+			if err == nil {
+				f, err = readBody(r, key, n)
+			}
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}

@@ -10,14 +10,20 @@
 // ApiVersions', a body that does not decode) closes only that connection,
 // as Kafka does.
 //
+// Requests read ahead of their replies are bounded by a per-connection
+// and a broker-wide budget (budget.go), enforced by not reading the
+// socket.
+//
 // Server is safe for concurrent use.
 package conn
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 )
@@ -28,9 +34,10 @@ type Config struct {
 	Addr            string // host:port to bind
 	MaxRequestBytes int32  // socket.request.max.bytes
 	// MaxInFlight bounds the requests read ahead of their replies on one
-	// connection (Kafka's queued.max.requests plays this role); 0 means
-	// DefaultMaxInFlight.
+	// connection; 0 means DefaultMaxInFlight.
 	MaxInFlight int
+	// Requests bound the requests read and not yet answered (budget.go).
+	Requests RequestLimits
 }
 
 // DefaultMaxInFlight is the per-connection read-ahead when Config leaves
@@ -46,11 +53,30 @@ type Server struct {
 	broker *handler.Broker
 	log    *slog.Logger
 	ln     net.Listener
+	budget *budget
 
 	mu     sync.Mutex
-	conns  map[net.Conn]struct{} // guarded by mu
-	closed bool                  // guarded by mu
+	conns  map[*connection]struct{} // guarded by mu
+	closed bool                     // guarded by mu
 	wg     sync.WaitGroup
+}
+
+// connection is one client connection's state shared by its reader, its
+// writer and the server.
+type connection struct {
+	c      net.Conn
+	ctx    context.Context // ends when the connection does: waits give up
+	cancel context.CancelFunc
+	flight inFlight
+	// waiting is set while the reader waits for budget.
+	waiting atomic.Bool
+}
+
+// kill closes the connection from the server side: its waits end and
+// its goroutines return.
+func (cn *connection) kill() {
+	cn.cancel()
+	cn.c.Close()
 }
 
 // Listen binds the listener; Serve accepts on it.
@@ -62,7 +88,8 @@ func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, broker: b, log: log, ln: ln, conns: map[net.Conn]struct{}{}}, nil
+	return &Server{cfg: cfg, broker: b, log: log, ln: ln, budget: newBudget(cfg.MaxInFlight, cfg.Requests),
+		conns: map[*connection]struct{}{}}, nil
 }
 
 // Addr is the bound address (useful with port 0).
@@ -78,34 +105,37 @@ func (s *Server) Serve() error {
 			}
 			return err
 		}
-		if !s.track(c) {
+		cn, ok := s.track(c)
+		if !ok {
 			c.Close()
 			return nil
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer s.untrack(c)
-			s.serveConn(c)
+			defer s.untrack(cn)
+			s.serveConn(cn)
 		}()
 	}
 }
 
-func (s *Server) track(c net.Conn) bool {
+func (s *Server) track(c net.Conn) (*connection, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return nil, false
 	}
-	s.conns[c] = struct{}{}
-	return true
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &connection{c: c, ctx: ctx, cancel: cancel}
+	s.conns[cn] = struct{}{}
+	return cn, true
 }
 
-func (s *Server) untrack(c net.Conn) {
+func (s *Server) untrack(cn *connection) {
 	s.mu.Lock()
-	delete(s.conns, c)
+	delete(s.conns, cn)
 	s.mu.Unlock()
-	c.Close()
+	cn.kill()
 }
 
 // Close stops accepting, closes every connection and waits for their
@@ -114,8 +144,8 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	err := s.ln.Close()
-	for c := range s.conns {
-		c.Close()
+	for cn := range s.conns {
+		cn.kill()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
