@@ -18,7 +18,6 @@ const (
 	whyTiered      = "tiered storage is not implemented (remote.storage.enable=true is refused unless remote.log.storage.system.enable)"
 	whyShare       = "share groups (KIP-932) are not served yet"
 	whyGroupBounds = "they bound group-level overrides (GROUP resource configs), which are not served yet"
-	whyConnections = "connection limits are being built (issue 13)"
 	whyLoadBuffer  = "coordinator loads read their partition 1 MiB at a time"
 	whyCheckpoint  = "each partition rewrites its log-checkpoint when its start offset or recovery point moves"
 	whySockets     = "accepted sockets keep the operating system's buffer sizes and listen backlog"
@@ -123,14 +122,9 @@ var notApplied = map[string]string{
 	"offsets.load.buffer.size":                 whyLoadBuffer,
 	"transaction.state.log.load.buffer.size":   whyLoadBuffer,
 
-	"connections.max.idle.ms":          whyConnections,
-	"max.connection.creation.rate":     whyConnections,
-	"max.connections":                  whyConnections,
-	"max.connections.per.ip":           whyConnections,
-	"max.connections.per.ip.overrides": whyConnections,
-	"socket.listen.backlog.size":       whySockets,
-	"socket.receive.buffer.bytes":      whySockets,
-	"socket.send.buffer.bytes":         whySockets,
+	"socket.listen.backlog.size":  whySockets,
+	"socket.receive.buffer.bytes": whySockets,
+	"socket.send.buffer.bytes":    whySockets,
 
 	"max.incremental.fetch.session.cache.slots":     "fetch sessions (KIP-227) are not kept: every fetch is a full one",
 	"log.flush.offset.checkpoint.interval.ms":       whyCheckpoint,

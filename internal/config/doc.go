@@ -75,6 +75,9 @@
 //     Kafka reads one per connection at a time.
 //     sluice.queued.max.request.bytes.per.connection (default 32 MiB)
 //     bounds what one connection holds.
+//   - max.connections.per.ip.overrides refuses negative counts and empty
+//     hosts (Kafka takes them); a host name that does not resolve is
+//     skipped with a warning where Kafka fails.
 //
 // Everything exported here is immutable or a plain value and safe for
 // concurrent use.

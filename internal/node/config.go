@@ -69,7 +69,9 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		CleanerInterval:                   cleanerInterval(cfg),
 		Groups:                            group.OptionsFromConfig(cfg),
 		Txns:                              txn.OptionsFromConfig(cfg),
+		Connections:                       connectionLimits(cfg),
 		Requests:                          requestLimits(cfg),
+		IdleTimeout:                       idleTimeout(cfg),
 		Log:                               log,
 		eff:                               eff,
 	}, nil

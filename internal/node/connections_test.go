@@ -1,7 +1,9 @@
 package node
 
 import (
+	"maps"
 	"testing"
+	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/kafka/conn"
@@ -11,6 +13,11 @@ import (
 // listener's options.
 func TestConnectionOptionsFromConfig(t *testing.T) {
 	cfg, _, err := config.FromProperties(nil, map[string]string{
+		"max.connections":                                "10",
+		"max.connections.per.ip":                         "3",
+		"max.connections.per.ip.overrides":               "127.0.0.1:5,broker1:0",
+		"max.connection.creation.rate":                   "20",
+		"connections.max.idle.ms":                        "1234",
 		"queued.max.requests":                            "7",
 		"queued.max.request.bytes":                       "209715200",
 		"sluice.queued.max.request.bytes.per.connection": "1048576",
@@ -22,7 +29,42 @@ func TestConnectionOptionsFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := conn.ConnectionLimits{Max: 10, PerIP: 3, PerIPOverrides: map[string]int{"127.0.0.1": 5, "broker1": 0}, CreationRate: 20}
+	if o.Connections.Max != want.Max || o.Connections.PerIP != want.PerIP || o.Connections.CreationRate != want.CreationRate ||
+		!maps.Equal(o.Connections.PerIPOverrides, want.PerIPOverrides) {
+		t.Errorf("connections %+v, want %+v", o.Connections, want)
+	}
 	if r := (conn.RequestLimits{PerConnBytes: 1 << 20, QueuedRequests: 7, QueuedBytes: 200 << 20}); o.Requests != r {
 		t.Errorf("requests %+v, want %+v", o.Requests, r)
+	}
+	if o.IdleTimeout != 1234*time.Millisecond {
+		t.Errorf("idle timeout %v", o.IdleTimeout)
+	}
+
+	cfg, _, _ = config.FromProperties(nil, map[string]string{"connections.max.idle.ms": "-1"})
+	if o, _ := FromConfig(cfg, nil); o.IdleTimeout >= 0 {
+		t.Errorf("connections.max.idle.ms=-1: idle timeout %v, want never", o.IdleTimeout)
+	}
+}
+
+// TestConnectionLimitsWithDynamic: dynamic values (per broker or cluster
+// default) replace the static ones; keys without one keep theirs.
+func TestConnectionLimitsWithDynamic(t *testing.T) {
+	static, _, err := config.FromProperties(nil, map[string]string{"max.connections": "10", "max.connections.per.ip": "4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := connectionLimits(static)
+	eff, warns := static.WithDynamic(map[string]string{"max.connections.per.ip": "2"},
+		map[string]string{"max.connections": "5", "max.connections.per.ip.overrides": "10.0.0.1:9"})
+	if len(warns) > 0 {
+		t.Fatal(warns)
+	}
+	got := withDynamic(base, eff)
+	if got.Max != 5 || got.PerIP != 2 || got.PerIPOverrides["10.0.0.1"] != 9 || got.CreationRate != base.CreationRate {
+		t.Errorf("limits %+v", got)
+	}
+	if got := withDynamic(base, static); got.Max != 10 || got.PerIP != 4 {
+		t.Errorf("without dynamic values: %+v", got)
 	}
 }

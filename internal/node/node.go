@@ -52,8 +52,14 @@ type Options struct {
 	Handler         handler.Settings
 	Controller      controller.Options
 	MaxRequestBytes int32
+	// Connections limit the listener's connections (Kafka's
+	// max.connections, ...); dynamic values in the metadata image
+	// override them (connections.go).
+	Connections conn.ConnectionLimits
 	// Requests bound the requests read ahead of their replies.
 	Requests conn.RequestLimits
+	// IdleTimeout is connections.max.idle.ms; negative: never.
+	IdleTimeout time.Duration
 	// TopicConfig resolves a topic's overrides into a partition config.
 	TopicConfig cluster.Resolver
 	// SyncFileSystem makes every sync round one shared syncfs of the data
@@ -92,8 +98,11 @@ type Node struct {
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
 	server   *conn.Server
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	// connLimits carries dynamic connection limits to the listener
+	// (connections.go).
+	connLimits chan conn.ConnectionLimits
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // Start builds and starts a node; it returns once the listener accepts.
@@ -101,7 +110,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	n := &Node{opts: opts, pub: metadata.NewPublisher(), stop: make(chan struct{})}
+	n := &Node{opts: opts, pub: metadata.NewPublisher(), stop: make(chan struct{}),
+		connLimits: make(chan conn.ConnectionLimits, 1)}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -155,10 +165,13 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
 		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
-		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests}, b, opts.Log)
+		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests, IdleTimeout: opts.IdleTimeout,
+		Connections: opts.Connections}, b, opts.Log)
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: %w", opts.Listener.Name, err)
 	}
+	n.wg.Add(1)
+	go n.applyConnectionLimits() // limits pushed since applyDynamic subscribed, and later ones
 	host, port := advertised(opts.Listener, n.server.Addr())
 	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
 		return nil, err
@@ -208,6 +221,7 @@ func (n *Node) applyDynamic(prev, next *metadata.Image) {
 	}
 	cfg := n.opts.eff.forImage(next)
 	n.txns.SetVerifyPartitions(cfg.Bool("transaction.partition.verification.enable"))
+	n.pushConnectionLimits(cfg)
 }
 
 // Partition returns the local replica of tp, or nil (tests look inside).

@@ -31,7 +31,9 @@ func TestOptions(dir string) Options {
 		CleanerInterval:        15 * time.Second,
 		Groups:                 testGroupOptions(),
 		Txns:                   testTxnOptions(),
+		Connections:            connectionLimits(config.Default()),
 		Requests:               requestLimits(config.Default()),
+		IdleTimeout:            idleTimeout(config.Default()),
 	}
 }
 

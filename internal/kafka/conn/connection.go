@@ -99,7 +99,7 @@ var errCloseAfterReplies = errors.New("connection closed by its handler")
 
 func (s *Server) readLoop(cn *connection, info *handler.ConnInfo, queue chan<- pending, unwritten *atomic.Int32) error {
 	c := cn.c
-	r := bufio.NewReaderSize(newRawReader(c), readBufferSize)
+	r := bufio.NewReaderSize(activityReader{newRawReader(c), &cn.reads}, readBufferSize)
 	var hdr wire.RequestHeader // reused: its client id string survives requests
 	o := newOut(c, nil)        // replies the reader writes itself
 	for {
@@ -158,6 +158,21 @@ func (s *Server) readLoop(cn *connection, info *handler.ConnInfo, queue chan<- p
 		unwritten.Add(1)
 		queue <- p
 	}
+}
+
+// activityReader counts the reads that returned bytes, which the idle
+// sweep watches (idle.go).
+type activityReader struct {
+	r     io.Reader
+	reads *atomic.Uint32
+}
+
+func (a activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.reads.Add(1)
+	}
+	return n, err
 }
 
 func ready(r *handler.Reply) bool {

@@ -10,9 +10,12 @@
 // ApiVersions', a body that does not decode) closes only that connection,
 // as Kafka does.
 //
-// Requests read ahead of their replies are bounded by a per-connection
-// and a broker-wide budget (budget.go), enforced by not reading the
-// socket.
+// What a listener holds is bounded as in Kafka: connections by
+// max.connections, max.connections.per.ip (and its overrides) and
+// max.connection.creation.rate (quota.go); requests read ahead of their
+// replies by a per-connection and a broker-wide budget (budget.go),
+// enforced by not reading the socket; idle connections are closed after
+// connections.max.idle.ms (idle.go).
 //
 // Server is safe for concurrent use.
 package conn
@@ -22,8 +25,10 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 )
@@ -38,6 +43,13 @@ type Config struct {
 	MaxInFlight int
 	// Requests bound the requests read and not yet answered (budget.go).
 	Requests RequestLimits
+	// IdleTimeout closes a connection that had no request in progress and
+	// read nothing for this long (connections.max.idle.ms); negative
+	// never does.
+	IdleTimeout time.Duration
+	// Connections limit the connections (quota.go); SetConnectionLimits
+	// changes them.
+	Connections ConnectionLimits
 }
 
 // DefaultMaxInFlight is the per-connection read-ahead when Config leaves
@@ -54,10 +66,12 @@ type Server struct {
 	log    *slog.Logger
 	ln     net.Listener
 	budget *budget
+	done   chan struct{} // closed by Close
 
 	mu     sync.Mutex
 	conns  map[*connection]struct{} // guarded by mu
 	closed bool                     // guarded by mu
+	q      quotas                   // guarded by mu
 	wg     sync.WaitGroup
 }
 
@@ -65,11 +79,19 @@ type Server struct {
 // writer and the server.
 type connection struct {
 	c      net.Conn
+	ip     netip.Addr
 	ctx    context.Context // ends when the connection does: waits give up
 	cancel context.CancelFunc
 	flight inFlight
+	reads  atomic.Uint32 // socket reads that returned bytes (idle.go)
 	// waiting is set while the reader waits for budget.
 	waiting atomic.Bool
+
+	// Guarded by Server.mu: the idle sweep's view (idle.go), and whether
+	// the server is closing it.
+	seenReads  uint32
+	lastActive time.Time
+	closing    bool
 }
 
 // kill closes the connection from the server side: its waits end and
@@ -88,8 +110,13 @@ func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, broker: b, log: log, ln: ln, budget: newBudget(cfg.MaxInFlight, cfg.Requests),
-		conns: map[*connection]struct{}{}}, nil
+	s := &Server{cfg: cfg, broker: b, log: log, ln: ln, budget: newBudget(cfg.MaxInFlight, cfg.Requests),
+		done: make(chan struct{}), conns: map[*connection]struct{}{}}
+	s.q.counts = map[netip.Addr]int{}
+	s.q.limits = cfg.Connections
+	s.q.perIP = resolveOverrides(cfg.Connections.PerIPOverrides, log)
+	s.q.rate.setRate(cfg.Connections.CreationRate)
+	return s, nil
 }
 
 // Addr is the bound address (useful with port 0).
@@ -97,6 +124,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve accepts connections until Close.
 func (s *Server) Serve() error {
+	if s.cfg.IdleTimeout >= 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.sweepIdle()
+		}()
+	}
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
@@ -105,10 +139,13 @@ func (s *Server) Serve() error {
 			}
 			return err
 		}
-		cn, ok := s.track(c)
-		if !ok {
-			c.Close()
+		cn, err := s.admit(c)
+		if errors.Is(err, net.ErrClosed) {
 			return nil
+		}
+		if err != nil {
+			s.log.Info("refused connection", "remote", c.RemoteAddr().String(), "err", err)
+			continue
 		}
 		s.wg.Add(1)
 		go func() {
@@ -119,34 +156,90 @@ func (s *Server) Serve() error {
 	}
 }
 
-func (s *Server) track(c net.Conn) (*connection, bool) {
+// errTooManyFromIP refuses a connection over max.connections.per.ip.
+var errTooManyFromIP = errors.New("address already has the configured maximum of connections")
+
+// admit applies the connection limits to an accepted connection: it waits
+// while the creation rate or max.connections does not allow it, then
+// counts it, or refuses it (closed) when its address is at its limit.
+func (s *Server) admit(c net.Conn) (*connection, error) {
+	s.mu.Lock()
+	wait := s.q.rate.take(time.Now())
+	s.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-s.done:
+			t.Stop()
+		}
+	}
+	ip := remoteIP(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, false
+	for !s.closed && s.q.total >= s.q.limits.Max {
+		changed := s.q.waitChan()
+		s.mu.Unlock()
+		<-changed
+		s.mu.Lock()
 	}
+	if s.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	if s.q.counts[ip] >= s.q.maxFor(ip) {
+		c.Close()
+		return nil, errTooManyFromIP
+	}
+	s.q.counts[ip]++
+	s.q.total++
 	ctx, cancel := context.WithCancel(context.Background())
-	cn := &connection{c: c, ctx: ctx, cancel: cancel}
+	cn := &connection{c: c, ip: ip, ctx: ctx, cancel: cancel, lastActive: time.Now()}
 	s.conns[cn] = struct{}{}
-	return cn, true
+	return cn, nil
 }
 
 func (s *Server) untrack(cn *connection) {
 	s.mu.Lock()
 	delete(s.conns, cn)
+	if s.q.counts[cn.ip]--; s.q.counts[cn.ip] <= 0 {
+		delete(s.q.counts, cn.ip)
+	}
+	s.q.total--
+	s.q.signal()
 	s.mu.Unlock()
 	cn.kill()
+}
+
+// SetConnectionLimits applies new connection limits (a dynamic change of
+// max.connections, max.connections.per.ip(.overrides) or
+// max.connection.creation.rate). It may resolve host names, so callers
+// must not hold locks others wait on. Connections over a lowered
+// max.connections are closed, least recently active first; connections
+// over a lowered per-address limit stay, as in Kafka.
+func (s *Server) SetConnectionLimits(l ConnectionLimits) {
+	perIP := resolveOverrides(l.PerIPOverrides, s.log)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.q.limits, s.q.perIP = l, perIP
+	s.q.rate.setRate(l.CreationRate)
+	s.q.signal()
+	s.closeExcess()
 }
 
 // Close stops accepting, closes every connection and waits for their
 // goroutines.
 func (s *Server) Close() error {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.done)
+	}
 	s.closed = true
 	err := s.ln.Close()
 	for cn := range s.conns {
 		cn.kill()
 	}
+	s.q.signal()
 	s.mu.Unlock()
 	s.wg.Wait()
 	return err

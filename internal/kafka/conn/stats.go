@@ -13,6 +13,9 @@ type Stats struct {
 	// ReadersWaiting counts connections not read for lack of budget
 	// (backpressure).
 	ReadersWaiting int
+	// AcceptWaiting: the accept loop holds a connection until
+	// max.connections allows it.
+	AcceptWaiting bool
 }
 
 // Stats returns a snapshot of the listener. It takes the listener's
@@ -20,7 +23,7 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Connections: len(s.conns)}
+	st := Stats{Connections: s.q.total, AcceptWaiting: s.q.acceptWaiting}
 	for cn := range s.conns {
 		b := cn.flight.bytes.Load()
 		st.Requests += int64(cn.flight.reqs.Load())
