@@ -69,7 +69,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		CleanerInterval:                   cleanerInterval(cfg),
 		Groups:                            group.OptionsFromConfig(cfg),
 		Txns:                              txn.OptionsFromConfig(cfg),
-		Connections:                       connectionLimits(cfg),
+		Connections:                       connectionLimits(cfg, l.Name),
 		Requests:                          requestLimits(cfg),
 		IdleTimeout:                       idleTimeout(cfg),
 		Log:                               log,

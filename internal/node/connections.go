@@ -1,6 +1,9 @@
 package node
 
 import (
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
@@ -12,8 +15,23 @@ import (
 var connectionKeys = []string{"max.connections", "max.connections.per.ip",
 	"max.connections.per.ip.overrides", "max.connection.creation.rate"}
 
-// connectionLimits are the limits of the listener's connections.
-func connectionLimits(cfg *config.Broker) conn.ConnectionLimits {
+// connectionLimits are the limits of the listener named listener.
+func connectionLimits(cfg *config.Broker, listener string) conn.ConnectionLimits {
+	l := brokerConnectionLimits(cfg)
+	// Kafka's listener-prefixed limits apply on top of the broker's.
+	l.ListenerMax, l.ListenerCreationRate = math.MaxInt32, math.MaxInt32
+	prefix := "listener.name." + strings.ToLower(listener) + "."
+	if v, _, ok := cfg.Lookup(prefix + "max.connections"); ok {
+		l.ListenerMax, _ = strconv.Atoi(v)
+	}
+	if v, _, ok := cfg.Lookup(prefix + "max.connection.creation.rate"); ok {
+		l.ListenerCreationRate, _ = strconv.Atoi(v)
+	}
+	return l
+}
+
+// brokerConnectionLimits are the broker-wide limits.
+func brokerConnectionLimits(cfg *config.Broker) conn.ConnectionLimits {
 	return conn.ConnectionLimits{
 		Max:            int(cfg.Int("max.connections")),
 		PerIP:          int(cfg.Int("max.connections.per.ip")),
@@ -40,9 +58,9 @@ func idleTimeout(cfg *config.Broker) time.Duration {
 }
 
 // withDynamic returns static with the connection keys that eff takes
-// from the dynamic layers.
+// from the dynamic layers (the listener's own limits are static).
 func withDynamic(static conn.ConnectionLimits, eff *config.Broker) conn.ConnectionLimits {
-	dyn := connectionLimits(eff)
+	dyn := brokerConnectionLimits(eff)
 	l := static
 	for _, k := range connectionKeys {
 		if _, src, _ := eff.Lookup(k); src != config.SourceDynamicBroker && src != config.SourceDynamicDefaultBroker {

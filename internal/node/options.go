@@ -31,7 +31,7 @@ func TestOptions(dir string) Options {
 		CleanerInterval:        15 * time.Second,
 		Groups:                 testGroupOptions(),
 		Txns:                   testTxnOptions(),
-		Connections:            connectionLimits(config.Default()),
+		Connections:            connectionLimits(config.Default(), "PLAINTEXT"),
 		Requests:               requestLimits(config.Default()),
 		IdleTimeout:            idleTimeout(config.Default()),
 	}

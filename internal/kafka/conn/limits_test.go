@@ -210,3 +210,33 @@ func TestIdleConnectionsClosed(t *testing.T) {
 		t.Fatal("the connection stayed open once idle after its long poll")
 	}
 }
+
+// TestListenerConnectionLimits: the listener's own
+// listener.name.<listener>.max.connections and
+// .max.connection.creation.rate apply on top of the broker's.
+func TestListenerConnectionLimits(t *testing.T) {
+	n := startLimited(t, func(l *conn.ConnectionLimits) { l.ListenerMax, l.ListenerCreationRate = 2, 4 })
+	cs := []*nodetest.Raw{nodetest.Dial(t, n), nodetest.Dial(t, n)}
+	for _, c := range cs {
+		served(t, c)
+	}
+	third := nodetest.Dial(t, n)
+	third.Send(kmsg.NewPtrApiVersionsRequest(), 3)
+	waitUntil(t, "the listener to hold the third connection", func() bool { return n.Listener().Stats().AcceptWaiting })
+	cs[0].C.Close()
+	third.Read(kmsg.NewPtrApiVersionsRequest(), 3)
+	cs[1].C.Close()
+	third.C.Close()
+	waitUntil(t, "the connections to close", func() bool { return n.Listener().Stats().Connections == 0 })
+	// Even with the rate's burst of 4 refilled, 9 connections at 4/s
+	// take 1.25 s.
+	start := time.Now()
+	for range 9 {
+		c := nodetest.Dial(t, n)
+		served(t, c)
+		c.C.Close()
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("9 connections at 4/s were served in %v", d)
+	}
+}

@@ -26,7 +26,8 @@ import (
 
 // ConnectionLimits are the limits on a listener's connections, with
 // Kafka's meaning: 0 allows none, math.MaxInt32 (Kafka's default) is no
-// limit. Kafka lets all four change at run time (SetConnectionLimits).
+// limit. Kafka lets the first four change at run time
+// (SetConnectionLimits).
 type ConnectionLimits struct {
 	Max   int // max.connections
 	PerIP int // max.connections.per.ip
@@ -35,12 +36,22 @@ type ConnectionLimits struct {
 	// resolves to when the limits are set.
 	PerIPOverrides map[string]int
 	CreationRate   int // max.connection.creation.rate, per second
+	// ListenerMax and ListenerCreationRate are the listener's own
+	// listener.name.<listener>.max.connections and
+	// .max.connection.creation.rate; both the broker's and the
+	// listener's limits apply, as in Kafka.
+	ListenerMax          int
+	ListenerCreationRate int
 }
 
 // NoConnectionLimits are Kafka's defaults: no limit at all.
 func NoConnectionLimits() ConnectionLimits {
-	return ConnectionLimits{Max: math.MaxInt32, PerIP: math.MaxInt32, CreationRate: math.MaxInt32}
+	return ConnectionLimits{Max: math.MaxInt32, PerIP: math.MaxInt32, CreationRate: math.MaxInt32,
+		ListenerMax: math.MaxInt32, ListenerCreationRate: math.MaxInt32}
 }
+
+// maxConnections is the most connections the listener may hold.
+func (l ConnectionLimits) maxConnections() int { return min(l.Max, l.ListenerMax) }
 
 // quotas is a listener's connection accounting. Guarded by Server.mu.
 type quotas struct {
@@ -48,7 +59,9 @@ type quotas struct {
 	perIP  map[netip.Addr]int // overrides, resolved
 	counts map[netip.Addr]int // connections per address
 	total  int
-	rate   tokenBucket
+	// rate and listenerRate are the broker's and the listener's creation
+	// rates; a connection waits for the slower.
+	rate, listenerRate tokenBucket
 	// changed is closed and replaced when a connection ends, the limits
 	// change or the server closes, while the accept loop waits for it.
 	changed       chan struct{}

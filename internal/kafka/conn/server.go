@@ -116,6 +116,7 @@ func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
 	s.q.limits = cfg.Connections
 	s.q.perIP = resolveOverrides(cfg.Connections.PerIPOverrides, log)
 	s.q.rate.setRate(cfg.Connections.CreationRate)
+	s.q.listenerRate.setRate(cfg.Connections.ListenerCreationRate)
 	return s, nil
 }
 
@@ -164,7 +165,8 @@ var errTooManyFromIP = errors.New("address already has the configured maximum of
 // counts it, or refuses it (closed) when its address is at its limit.
 func (s *Server) admit(c net.Conn) (*connection, error) {
 	s.mu.Lock()
-	wait := s.q.rate.take(time.Now())
+	now := time.Now()
+	wait := max(s.q.rate.take(now), s.q.listenerRate.take(now))
 	s.mu.Unlock()
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -177,7 +179,7 @@ func (s *Server) admit(c net.Conn) (*connection, error) {
 	ip := remoteIP(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for !s.closed && s.q.total >= s.q.limits.Max {
+	for !s.closed && s.q.total >= s.q.limits.maxConnections() {
 		changed := s.q.waitChan()
 		s.mu.Unlock()
 		<-changed
@@ -223,6 +225,7 @@ func (s *Server) SetConnectionLimits(l ConnectionLimits) {
 	defer s.mu.Unlock()
 	s.q.limits, s.q.perIP = l, perIP
 	s.q.rate.setRate(l.CreationRate)
+	s.q.listenerRate.setRate(l.ListenerCreationRate)
 	s.q.signal()
 	s.closeExcess()
 }
