@@ -23,6 +23,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -157,9 +158,6 @@ func (s *Server) Serve() error {
 	}
 }
 
-// errTooManyFromIP refuses a connection over max.connections.per.ip.
-var errTooManyFromIP = errors.New("address already has the configured maximum of connections")
-
 // admit applies the connection limits to an accepted connection: it waits
 // while the creation rate or max.connections does not allow it, then
 // counts it, or refuses it (closed) when its address is at its limit.
@@ -189,9 +187,9 @@ func (s *Server) admit(c net.Conn) (*connection, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
-	if s.q.counts[ip] >= s.q.maxFor(ip) {
+	if limit := s.q.maxFor(ip); s.q.counts[ip] >= limit {
 		c.Close()
-		return nil, errTooManyFromIP
+		return nil, fmt.Errorf("address already has the configured maximum of %d connections", limit)
 	}
 	s.q.counts[ip]++
 	s.q.total++
