@@ -20,7 +20,7 @@ const (
 	whyGroupBounds = "they bound group-level overrides (GROUP resource configs), which are not served yet"
 	whyLoadBuffer  = "coordinator loads read their partition 1 MiB at a time"
 	whyCheckpoint  = "each partition rewrites its log-checkpoint when its start offset or recovery point moves"
-	whySockets     = "accepted sockets keep the operating system's buffer sizes and listen backlog"
+	whySockets     = "the listen backlog is the operating system's (net.core.somaxconn)"
 	whyCompression = "recompression for a topic's compression.type uses each codec's default level"
 )
 
@@ -122,9 +122,7 @@ var notApplied = map[string]string{
 	"offsets.load.buffer.size":                 whyLoadBuffer,
 	"transaction.state.log.load.buffer.size":   whyLoadBuffer,
 
-	"socket.listen.backlog.size":  whySockets,
-	"socket.receive.buffer.bytes": whySockets,
-	"socket.send.buffer.bytes":    whySockets,
+	"socket.listen.backlog.size": whySockets,
 
 	"max.incremental.fetch.session.cache.slots":     "fetch sessions (KIP-227) are not kept: every fetch is a full one",
 	"log.flush.offset.checkpoint.interval.ms":       whyCheckpoint,

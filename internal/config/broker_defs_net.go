@@ -5,8 +5,8 @@ package config
 
 var brokerNetDefs = []Def{
 	def("socket.request.max.bytes", TypeInt, "104857600", atLeast(1), ro, "Largest request the broker reads; a bigger frame closes the connection."),
-	def("socket.send.buffer.bytes", TypeInt, "102400", nil, ro, "SO_SNDBUF of client sockets; -1 keeps the OS default."),
-	def("socket.receive.buffer.bytes", TypeInt, "102400", nil, ro, "SO_RCVBUF of client sockets; -1 keeps the OS default."),
+	def("socket.send.buffer.bytes", TypeInt, "-1", nil, ro, "SO_SNDBUF of client sockets; -1 keeps the OS's, which tunes it to each connection. Sluice default -1 (Kafka 102400): a fixed 100 KiB caps what one fetch connection can carry on a fast link."),
+	def("socket.receive.buffer.bytes", TypeInt, "-1", nil, ro, "SO_RCVBUF of client sockets; -1 keeps the OS's, which tunes it to each connection. Sluice default -1 (Kafka 102400)."),
 	def("socket.listen.backlog.size", TypeInt, "50", atLeast(1), ro, "Pending-connection queue length of each listener."),
 	def("max.connections", TypeInt, intMax, atLeast(0), cw, "Most connections the broker holds at once."),
 	def("max.connections.per.ip", TypeInt, intMax, atLeast(0), cw, "Most connections from one IP address."),

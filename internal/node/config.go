@@ -62,6 +62,8 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 			},
 		},
 		MaxRequestBytes:                   cfg.SocketRequestMaxBytes,
+		SocketSendBuffer:                  int(cfg.Int("socket.send.buffer.bytes")),
+		SocketReceiveBuffer:               int(cfg.Int("socket.receive.buffer.bytes")),
 		TopicConfig:                       eff.resolver(),
 		SyncFileSystem:                    cfg.FsyncScope == "filesystem",
 		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,

@@ -52,6 +52,9 @@ type Options struct {
 	Handler         handler.Settings
 	Controller      controller.Options
 	MaxRequestBytes int32
+	// SocketSendBuffer and SocketReceiveBuffer are socket.send.buffer.bytes
+	// and socket.receive.buffer.bytes; 0 or less keeps the OS's sizes.
+	SocketSendBuffer, SocketReceiveBuffer int
 	// Connections limit the listener's connections (Kafka's
 	// max.connections, ...); dynamic values in the metadata image
 	// override them (connections.go).
@@ -166,7 +169,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
 		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests, IdleTimeout: opts.IdleTimeout,
-		Connections: opts.Connections}, b, opts.Log)
+		Connections: opts.Connections, SendBuffer: opts.SocketSendBuffer, ReceiveBuffer: opts.SocketReceiveBuffer}, b, opts.Log)
 	if err != nil {
 		return nil, fmt.Errorf("listener %s: %w", opts.Listener.Name, err)
 	}

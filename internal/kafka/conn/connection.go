@@ -65,6 +65,12 @@ func (s *Server) serveConn(cn *connection) {
 	c := cn.c
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
+		if s.cfg.SendBuffer > 0 {
+			tc.SetWriteBuffer(s.cfg.SendBuffer)
+		}
+		if s.cfg.ReceiveBuffer > 0 {
+			tc.SetReadBuffer(s.cfg.ReceiveBuffer)
+		}
 	}
 	info := &handler.ConnInfo{Remote: c.RemoteAddr().String(), Listener: s.cfg.Name}
 	queue := make(chan pending, s.cfg.MaxInFlight)

@@ -51,6 +51,10 @@ type Config struct {
 	// Connections limit the connections (quota.go); SetConnectionLimits
 	// changes them.
 	Connections ConnectionLimits
+	// SendBuffer and ReceiveBuffer size each accepted socket's buffers
+	// (socket.send.buffer.bytes, socket.receive.buffer.bytes); 0 or less
+	// keeps the operating system's, which tunes them to the connection.
+	SendBuffer, ReceiveBuffer int
 }
 
 // DefaultMaxInFlight is the per-connection read-ahead when Config leaves
