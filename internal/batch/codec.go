@@ -52,6 +52,13 @@ const maxDecompressLimit = math.MaxInt32
 // Decoders are pooled; Decompress is safe for concurrent use. On error the
 // returned slice is dst with unspecified bytes past len(dst).
 func Decompress(codec int, src, dst []byte, maxSize int) ([]byte, error) {
+	return decompress(codec, src, dst, maxSize, ErrCorrupt)
+}
+
+// decompress is Decompress with a payload that does not decode failing
+// with bad: stored batches are corrupt (ErrCorrupt), produced ones are
+// refused as Kafka refuses them (ErrDecompress, CheckRecords).
+func decompress(codec int, src, dst []byte, maxSize int, bad error) ([]byte, error) {
 	maxSize = max(0, min(maxSize, maxDecompressLimit))
 	var out []byte
 	var err error
@@ -76,7 +83,7 @@ func Decompress(codec int, src, dst []byte, maxSize int) ([]byte, error) {
 		if errors.Is(err, ErrTooLarge) {
 			return dst, fmt.Errorf("%w: %s codec, limit %d", ErrTooLarge, codecName(codec), maxSize)
 		}
-		return dst, fmt.Errorf("%w: %s: %v", ErrCorrupt, codecName(codec), err)
+		return dst, fmt.Errorf("%w: %s: %v", bad, codecName(codec), err)
 	}
 	return out, nil
 }

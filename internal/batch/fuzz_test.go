@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,6 +100,74 @@ func FuzzRecords(f *testing.F) {
 	})
 }
 
+// FuzzCheckRecords: the produce check never panics, stays within the
+// decompression bound, wraps a sentinel, agrees with record iteration
+// (what it accepts iterates to the counted records at offsets base+0,
+// base+1, ... with the max timestamp it reports; what iterates so is
+// accepted), and topic rules only ever refuse more, naming refused records
+// within the batch. fixCRC as in FuzzValidate.
+func FuzzCheckRecords(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte, fixCRC bool) {
+		if fixCRC && len(b) >= HeaderSize {
+			recrc(b)
+		}
+		if _, err := Validate(b); err != nil {
+			return // CheckRecords requires a validated batch
+		}
+		h := Header(b)
+		c, err := CheckRecords(b, fuzzMax, nil)
+		if c.r != nil && cap(c.r.buf) > 4*fuzzMax {
+			t.Fatalf("decompression buffer grew to %d bytes", cap(c.r.buf))
+		}
+		c.Release()
+		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrDecompress) && !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("CheckRecords error wraps no sentinel: %v", err)
+		}
+		i, maxTS, seq := int64(0), int64(-1), true
+		rd := Reader{MaxUncompressed: fuzzMax}
+		rerr := rd.Records(b, func(r *Record) error {
+			seq = seq && r.Offset == h.BaseOffset()+i
+			maxTS = max(maxTS, r.Timestamp)
+			i++
+			return nil
+		})
+		switch {
+		case err == nil && (rerr != nil || !seq || i != int64(h.RecordCount()) || maxTS != c.MaxTimestamp):
+			t.Fatalf("CheckRecords accepted a batch that iterates to %d records (in sequence %v, max ts %d vs %d): %v",
+				i, seq, maxTS, c.MaxTimestamp, rerr)
+		case err != nil && rerr == nil && seq && !errors.Is(err, ErrDecompress):
+			t.Fatalf("CheckRecords refused a batch that iterates fine: %v", err)
+		}
+		now := h.FirstTimestamp()
+		for _, rules := range []ProduceRules{
+			{NowMs: now, TimestampBeforeMaxMs: 1000, TimestampAfterMaxMs: 1000},
+			{NowMs: now, RequireKeys: true},
+			{NowMs: now, LogAppendTime: true},
+			{NowMs: math.MaxInt64, TimestampBeforeMaxMs: math.MaxInt64, TimestampAfterMaxMs: math.MaxInt64},
+		} {
+			c, rulesErr := CheckRecords(b, fuzzMax, &rules)
+			c.Release()
+			if err != nil && rulesErr == nil {
+				t.Fatalf("rules %+v accepted what the structure check refused: %v", rules, err)
+			}
+			var re *RecordsError
+			if !errors.As(rulesErr, &re) {
+				continue
+			}
+			if err != nil || re.Refused < len(re.Records) || len(re.Records) == 0 {
+				t.Fatalf("refused records %+v over structure error %v", re, err)
+			}
+			last := int32(-1)
+			for _, r := range re.Records {
+				if r.Index <= last || r.Index >= h.RecordCount() {
+					t.Fatalf("refused record index %d after %d in a batch of %d", r.Index, last, h.RecordCount())
+				}
+				last = r.Index
+			}
+		}
+	})
+}
+
 // checkRebuilt: records that parsed encode back to the same records.
 func checkRebuilt(t *testing.T, b []byte, bld *Builder) {
 	want, err := collect(t, b)
@@ -149,6 +218,17 @@ func seedBatches(t testing.TB) [][]byte {
 		hdr[offRecordCount+3]++
 		damaged = append(damaged, recrc(hdr))
 	}
+	// Shapes the produce check refuses: offset deltas out of sequence, a
+	// record stamped 1970 in a batch stamped now, a keyless record.
+	gap := NewBuilder(NewBatchInfo(CodecGzip))
+	for _, off := range []int64{0, 2} {
+		_ = gap.AddAt(&Record{Offset: off, Timestamp: 1_700_000_000_000, Key: []byte("k")})
+	}
+	gapped, _ := gap.Build(nil)
+	old := NewBatchInfo(CodecNone)
+	old.BaseTimestamp = 1_700_000_000_000
+	stale := build(t, old, []Record{{Timestamp: 1_700_000_000_000, Key: []byte("k")}, {Timestamp: 5}})
+	damaged = append(damaged, gapped, stale)
 	two := append(append([]byte{}, seeds[0]...), seeds[3]...)
 	return append(append(seeds, damaged...), two, two[:len(two)-3])
 }
@@ -169,15 +249,16 @@ func xerialBatch(t testing.TB) []byte {
 func TestSeedCorpus(t *testing.T) {
 	seeds := seedBatches(t)
 	if *updateCorpus {
-		for _, name := range []string{"FuzzValidate", "FuzzRecords"} {
+		for _, name := range []string{"FuzzValidate", "FuzzRecords", "FuzzCheckRecords"} {
 			dir := filepath.Join("testdata", "fuzz", name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
 			for _, s := range seeds {
-				// FuzzRecords seeds fix the CRC: Records ignores it,
-				// ValidateRecords behind it is then reachable.
-				body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%t)\n", s, name == "FuzzRecords")
+				// FuzzRecords and FuzzCheckRecords seeds fix the
+				// CRC, so that the record checks behind it are
+				// reachable.
+				body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%t)\n", s, name != "FuzzValidate")
 				sum := sha256.Sum256([]byte(body))
 				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%x", sum[:8])), []byte(body), 0o644); err != nil {
 					t.Fatal(err)

@@ -108,5 +108,21 @@ func SetLogAppendTime(b []byte, ts int64) {
 	binary.BigEndian.PutUint32(b[offCRC:], ComputeCRC(b))
 }
 
+// SetCreateTime marks the batch CreateTime with max timestamp ts and
+// recomputes the CRC, unless it already is both. Kafka's validator does
+// this to every produced batch of a CreateTime topic: the max timestamp
+// becomes the largest record timestamp (Checked.MaxTimestamp), whatever
+// the producer wrote.
+func SetCreateTime(b []byte, ts int64) {
+	h := Header(b)
+	if !h.LogAppendTime() && h.MaxTimestamp() == ts {
+		return
+	}
+	attrs := binary.BigEndian.Uint16(b[offAttributes:]) &^ TimestampTypeBit
+	binary.BigEndian.PutUint16(b[offAttributes:], attrs)
+	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(ts))
+	binary.BigEndian.PutUint32(b[offCRC:], ComputeCRC(b))
+}
+
 // ComputeCRC computes the CRC32C of a whole batch (attributes to the end).
 func ComputeCRC(b []byte) uint32 { return crc32.Checksum(b[offAttributes:], castagnoli) }

@@ -82,32 +82,6 @@ func (r *Reader) Records(b []byte, fn func(*Record) error) error {
 	return r.walk(b, func(i int32, rec *Record) error { return fn(rec) }, true)
 }
 
-// ValidateRecords fully checks the single batch b: everything Validate
-// checks, then every record, decompressing at most maxUncompressed bytes.
-// Records must parse (ErrCorrupt), their number must match the header
-// and their offset deltas must run 0, 1, 2, ... as producers write them
-// (ErrInvalid), since the broker assigns offsets from the base offset
-// alone.
-//
-// It is for topics that ask for full validation, not the default produce
-// path. Safe for concurrent use.
-func ValidateRecords(b []byte, maxUncompressed int) error {
-	h, err := Validate(b)
-	if err != nil {
-		return err
-	}
-	r := readers.Get().(*Reader)
-	defer putReader(r)
-	r.MaxUncompressed = maxUncompressed
-	base := h.BaseOffset()
-	return r.walk(b, func(i int32, rec *Record) error {
-		if rec.Offset-base != int64(i) {
-			return fmt.Errorf("%w: record %d has offset delta %d", ErrInvalid, i, rec.Offset-base)
-		}
-		return nil
-	}, false)
-}
-
 // walk checks the framing, decompresses, and parses every record, calling
 // fn with its index. withHeaders false skips building header strings.
 func (r *Reader) walk(b []byte, fn func(int32, *Record) error, withHeaders bool) error {

@@ -33,7 +33,9 @@ func Validate(b []byte) (Header, error) {
 		return nil, fmt.Errorf("%w: compression codec %d", ErrInvalid, h.Codec())
 	}
 	if h.Codec() == CodecNone && int(h.BatchLength())-(HeaderSize-LogOverhead) < int(n) {
-		return nil, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrCorrupt, n, h.BatchLength())
+		// Kafka reads past the end and answers INVALID_RECORD
+		// ("Incorrect declared batch size").
+		return nil, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrInvalid, n, h.BatchLength())
 	}
 	return h, nil
 }

@@ -57,7 +57,7 @@ func TestValidate(t *testing.T) {
 			binary.BigEndian.PutUint32(b[offRecordCount:], 1000)
 			binary.BigEndian.PutUint32(b[offLastOffsetDelta:], 999)
 			return recrc(b)
-		}), ErrCorrupt},
+		}), ErrInvalid},
 		{"truncated header", good[:HeaderSize-1], ErrCorrupt},
 		{"truncated body", good[:len(good)-1], ErrCorrupt},
 		{"empty", nil, ErrCorrupt},
