@@ -32,9 +32,6 @@ var (
 	// ErrMessageTooLarge: a batch over max.message.bytes. Kafka:
 	// MESSAGE_TOO_LARGE.
 	ErrMessageTooLarge = errors.New("record batch larger than max.message.bytes")
-	// ErrInvalidTimestamp: a CreateTime timestamp outside the allowed
-	// window. Kafka: INVALID_TIMESTAMP.
-	ErrInvalidTimestamp = errors.New("timestamp out of range")
 	// ErrNotLeader: this broker does not lead the partition.
 	ErrNotLeader = errors.New("not the leader")
 	// ErrInvalidProducerEpoch: a batch from an older epoch of its producer
@@ -185,26 +182,9 @@ func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Off
 	if h.IsControl() {
 		return 0, -1, fmt.Errorf("%w: control batches are written by the broker only", batch.ErrInvalid)
 	}
-	if storage.RequiresKeys(cfg.Storage) {
-		// A compacted topic keeps the latest record per key: a record
-		// without one could never be cleaned (Kafka: INVALID_RECORD).
-		if err := storage.CheckKeys(b); err != nil {
-			return 0, -1, err
-		}
-	}
-	if cfg.Codec >= 0 && h.Codec() != cfg.Codec {
-		// The topic asks for another codec: the one case where produce
-		// looks inside a batch (Kafka does the same).
-		if b, err = batch.Recompress(b, cfg.Codec, nil, batch.DefaultMaxUncompressed); err != nil {
-			return 0, -1, err
-		}
-		h = batch.Header(b)
-	}
-	appendTime := int64(-1)
-	if cfg.LogAppendTime {
-		appendTime = nowMs
-		batch.SetLogAppendTime(b, nowMs)
-	} else if err := checkTimestamp(h, cfg, nowMs); err != nil {
+	// Every record, as Kafka's LogValidator (partition_validate.go).
+	b, appendTime, err := prepareProduced(b, cfg, nowMs)
+	if err != nil {
 		return 0, -1, err
 	}
 	if h.ProducerID() >= 0 {
@@ -230,17 +210,6 @@ func (p *Partition) appendPlain(b []byte, nowMs int64) (model.Offset, error) {
 	}
 	p.snapshotIfRolledLocked()
 	return base, err
-}
-
-func checkTimestamp(h batch.Header, cfg *Config, nowMs int64) error {
-	ts := h.MaxTimestamp()
-	if cfg.TimestampBeforeMaxMs > 0 && ts < nowMs-cfg.TimestampBeforeMaxMs {
-		return fmt.Errorf("%w: timestamp %d is more than message.timestamp.before.max.ms before now", ErrInvalidTimestamp, ts)
-	}
-	if cfg.TimestampAfterMaxMs > 0 && ts > nowMs+cfg.TimestampAfterMaxMs {
-		return fmt.Errorf("%w: timestamp %d is more than message.timestamp.after.max.ms after now", ErrInvalidTimestamp, ts)
-	}
-	return nil
 }
 
 // WaitDurable blocks until every offset below end is fsynced (acks=all).

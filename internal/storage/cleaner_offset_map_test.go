@@ -59,7 +59,7 @@ func TestOffsetMapBudget(t *testing.T) {
 	}
 }
 
-func TestRequiresAndCheckKeys(t *testing.T) {
+func TestRequiresKeys(t *testing.T) {
 	for _, tc := range []struct {
 		policy string
 		want   bool
@@ -68,29 +68,6 @@ func TestRequiresAndCheckKeys(t *testing.T) {
 		cfg.CleanupPolicy = tc.policy
 		if got := RequiresKeys(cfg); got != tc.want {
 			t.Errorf("RequiresKeys(%q) = %v, want %v", tc.policy, got, tc.want)
-		}
-	}
-	control := batch.NewBatchInfo(batch.CodecNone)
-	control.Control, control.Transactional, control.ProducerID, control.ProducerEpoch = true, true, 1, 0
-	marker, err := batch.NewBuilder(control).Build(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name string
-		b    []byte
-		ok   bool
-	}{
-		{"keys", buildKV(t, batch.NewBatchInfo(batch.CodecZstd), t0, []kv{{[]byte("a"), nil}, {[]byte{}, []byte("v")}}), true},
-		{"a null key", buildKV(t, batch.NewBatchInfo(batch.CodecGzip), t0, []kv{{[]byte("a"), []byte("v")}, {nil, []byte("v")}}), false},
-		{"control batch", marker, true},
-	} {
-		err := CheckKeys(tc.b)
-		if tc.ok && err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-		}
-		if !tc.ok && !errors.Is(err, batch.ErrInvalid) {
-			t.Errorf("%s: %v, want ErrInvalid (INVALID_RECORD)", tc.name, err)
 		}
 	}
 }

@@ -58,7 +58,7 @@ func TestCompactionDropsAbortedTransactions(t *testing.T) {
 	if err := txn.EndTransaction(ctx, kgo.TryAbort); err != nil {
 		t.Fatal(err)
 	}
-	aborted := endOffset(ctx, t, r.Node, topic) // the ABORT marker lies below
+	aborted := endOffset(ctx, t, nodetest.Admin(t, r.Node), topic) // the ABORT marker lies below
 	fillSegments(ctx, t, plain, "after")
 	waitCleaned(ctx, t, []string{filepath.Join(r.Dir(), topic+"-0")}, aborted)
 	check := func(n *node.Node, when string) {
@@ -214,22 +214,12 @@ func fillSegments(ctx context.Context, t *testing.T, cl *kgo.Client, prefix stri
 	}
 }
 
-func endOffset(ctx context.Context, t *testing.T, n *node.Node, topic string) int64 {
-	t.Helper()
-	end, err := nodetest.Admin(t, n).ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _ := end.Lookup(topic, 0)
-	return o.Offset
-}
-
 // consumeAll reads topic's partition 0 from the start to its end offset
 // (whose last record must be a plain record, not a marker) with the given
 // isolation level.
 func consumeAll(ctx context.Context, t *testing.T, n *node.Node, topic string, iso kgo.IsolationLevel) []*kgo.Record {
 	t.Helper()
-	end := endOffset(ctx, t, n, topic)
+	end := endOffset(ctx, t, nodetest.Admin(t, n), topic)
 	cl := nodetest.Client(t, n, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(iso),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	defer cl.Close()

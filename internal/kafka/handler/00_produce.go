@@ -3,8 +3,11 @@ package handler
 // Produce, versions 3-13.
 //
 // Each partition's record batch is kept as the bytes received: the replica
-// validates the v2 header and CRC, assigns offsets in place and appends
-// (DESIGN.md §4). Exactly one batch per partition, as Kafka requires from
+// validates the v2 header and CRC, then walks every record as Kafka's
+// LogValidator does (decompressing a compressed batch once), assigns
+// offsets in place and appends (DESIGN.md §4). A batch refused for some of
+// its records (timestamps, keys of a compacted topic) names them in
+// record_errors with error_message (v8+, KIP-467). Exactly one batch per partition, as Kafka requires from
 // v3. Errors are per partition; the other partitions of the request are
 // written. acks=0 sends no response at all, and when a partition failed
 // the connection is closed (once the replies before are written), as
@@ -211,6 +214,7 @@ func (b *Broker) produceTo(t *metadata.Topic, version int16, txnID *string, rp *
 	base, appendTime, err := b.appendBatch(part, txnID, version, rp.Records, nowMs)
 	if err != nil {
 		sp.ErrorCode, sp.ErrorMessage = errorCode(err), errorMessage(err)
+		sp.ErrorRecords = recordErrors(err)
 		if sp.ErrorCode == kerr.KafkaStorageError.Code {
 			b.Log.Error("append", "partition", part.TP, "err", err)
 		}

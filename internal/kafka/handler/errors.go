@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/batch"
 	"github.com/sluice-io/sluice/internal/controller"
@@ -21,8 +22,11 @@ var errorMap = []struct {
 	{batch.ErrCorrupt, kerr.CorruptMessage},
 	{batch.ErrInvalid, kerr.InvalidRecord},
 	{batch.ErrMagic, kerr.UnsupportedForMessageFormat},
+	{batch.ErrInvalidTimestamp, kerr.InvalidTimestamp},
+	// Kafka's broker fails an undecompressable produced batch with a
+	// KafkaException that no code maps (see batch.ErrDecompress).
+	{batch.ErrDecompress, kerr.UnknownServerError},
 	{replica.ErrMessageTooLarge, kerr.MessageTooLarge},
-	{replica.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{replica.ErrNotLeader, kerr.NotLeaderForPartition},
 	{replica.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
 	{replica.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
@@ -57,6 +61,23 @@ func errorCode(err error) int16 {
 		return ke.Code
 	}
 	return kerr.KafkaStorageError.Code
+}
+
+// recordErrors lists the records that made a produced batch fail
+// (ProduceResponse v8+ record_errors, KIP-467), nil when the failure is
+// not about single records. Kafka fills them for the same failures
+// (RecordValidationException: timestamps, keys of a compacted topic).
+func recordErrors(err error) []kmsg.ProduceResponseTopicPartitionErrorRecord {
+	var re *batch.RecordsError
+	if !errors.As(err, &re) {
+		return nil
+	}
+	out := make([]kmsg.ProduceResponseTopicPartitionErrorRecord, len(re.Records))
+	for i, r := range re.Records {
+		out[i] = kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		out[i].RelativeOffset, out[i].ErrorMessage = r.Index, kmsg.StringPtr(r.Message)
+	}
+	return out
 }
 
 // errorMessage is the text Kafka puts next to a code (v8+ produce and the
