@@ -9,6 +9,9 @@ import "encoding/binary"
 
 // readVarint reads a zig-zag varint of at most 5 bytes.
 func readVarint(b []byte) (int32, int) {
+	if len(b) > 0 && b[0] < 0x80 { // one byte: most lengths and deltas
+		return int32(b[0]>>1) ^ -int32(b[0]&1), 1
+	}
 	var u uint32
 	for i := 0; i < 5 && i < len(b); i++ {
 		c := b[i]
@@ -25,6 +28,9 @@ func readVarint(b []byte) (int32, int) {
 
 // readVarlong reads a zig-zag varint of at most 10 bytes.
 func readVarlong(b []byte) (int64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return int64(b[0]>>1) ^ -int64(b[0]&1), 1
+	}
 	return binary.Varint(b)
 }
 
