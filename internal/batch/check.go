@@ -106,13 +106,13 @@ func CheckRecords(b []byte, maxUncompressed int, rules *ProduceRules) (Checked, 
 		firstTS:    h.FirstTimestamp(),
 		appendTime: h.LogAppendTime(),
 		batchMaxTS: h.MaxTimestamp(),
-		rules:      rules,
 		lo:         math.MinInt64,
 		hi:         math.MaxInt64,
 		maxTS:      -1,
 	}
 	if rules != nil {
-		w.window(rules)
+		w.rules, w.produce = *rules, true
+		w.window(w.rules)
 	}
 	if err := w.walk(c.payload); err != nil {
 		c.Release()

@@ -18,15 +18,18 @@ type walker struct {
 	appendTime bool  // the batch is marked LogAppendTime: every record's timestamp is batchMaxTS
 	batchMaxTS int64
 
-	rules  *ProduceRules // nil: the structure only
-	lo, hi int64         // the CreateTime window, inclusive
+	// rules are copied in, not pointed to: the walker's pointers leak to
+	// walk's error, which would move a caller's rules to the heap.
+	rules   ProduceRules
+	produce bool  // rules apply; else the structure only
+	lo, hi  int64 // the CreateTime window, inclusive
 
 	maxTS int64         // largest record timestamp seen, from -1
 	rerr  *RecordsError // refused records; allocated on the first
 }
 
 // window sets lo and hi from the rules, saturating instead of overflowing.
-func (w *walker) window(r *ProduceRules) {
+func (w *walker) window(r ProduceRules) {
 	if b := r.TimestampBeforeMaxMs; b > 0 {
 		if r.NowMs < math.MinInt64+b {
 			w.lo = math.MinInt64
@@ -62,7 +65,7 @@ func (w *walker) walk(p []byte) error {
 			ts = w.batchMaxTS
 		}
 		w.maxTS = max(w.maxTS, ts)
-		if w.rules != nil {
+		if w.produce {
 			w.apply(i, ts, nullKey)
 		}
 		p = p[n:]
