@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/kafka/handler"
+	"github.com/sluice-io/sluice/internal/kafka/prescan"
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 )
 
@@ -199,6 +200,9 @@ func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, 
 			return nil, handler.Now(handler.UnsupportedAPIVersions()), nil
 		}
 		return nil, nil, fmt.Errorf("%w: api key %d version %d is not served", wire.ErrMalformed, hdr.APIKey, hdr.APIVersion)
+	}
+	if err := prescan.Check(hdr.APIKey, hdr.APIVersion, body); err != nil { // Kafka's decoder limits, before any allocation
+		return nil, nil, fmt.Errorf("%w: %s v%d body: %v", wire.ErrMalformed, kmsg.NameForKey(hdr.APIKey), hdr.APIVersion, err)
 	}
 	req := kmsg.RequestForKey(hdr.APIKey)
 	req.SetVersion(hdr.APIVersion)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/kafka/prescan"
 )
 
 // ErrMalformed: the request header could not be parsed. Kafka closes the
@@ -63,11 +65,16 @@ func ParseRequestHeaderInto(h *RequestHeader, frame []byte, flexible func(key, v
 }
 
 // skipTags skips a tagged-field section: uvarint count, then per field a
-// uvarint tag, a uvarint size and size bytes.
+// uvarint tag, a uvarint size and size bytes. More than
+// prescan.MaxTaggedFields fields, or more than the bytes left can hold,
+// is malformed (Kafka 4.4's limit; the fields are skipped, never kept).
 func skipTags(b []byte) ([]byte, error) {
 	count, n := binary.Uvarint(b)
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: tagged field count", ErrMalformed)
+	}
+	if count > prescan.MaxTaggedFields || count > uint64(len(b)-n)/2 {
+		return nil, fmt.Errorf("%w: %d tagged fields in the header", ErrMalformed, count)
 	}
 	b = b[n:]
 	for i := uint64(0); i < count; i++ {

@@ -20,6 +20,16 @@ func header(key, version int16, corr int32, clientID string) []byte {
 	return append(b, clientID...)
 }
 
+// headerTags is an ApiVersions v3 header with n empty tagged fields.
+func headerTags(n int) []byte {
+	b := binary.AppendUvarint(header(18, 3, 1, "c"), uint64(n))
+	for i := 0; i < n; i++ {
+		b = binary.AppendUvarint(b, uint64(i))
+		b = append(b, 0)
+	}
+	return b
+}
+
 func TestParseRequestHeaderInto(t *testing.T) {
 	never := func(int16, int16) bool { return false }
 	always := func(int16, int16) bool { return true }
@@ -40,6 +50,9 @@ func TestParseRequestHeaderInto(t *testing.T) {
 		{"short", []byte{0, 1, 2}, never, "", RequestHeader{}, "", ErrMalformed},
 		{"client id past the end", header(0, 9, 7, "app")[:12], never, "", RequestHeader{}, "", ErrMalformed},
 		{"bad tags", append(header(3, 12, 1, "c"), 1, 5, 9), always, "", RequestHeader{}, "", ErrMalformed},
+		{"10,000 tags skipped", append(headerTags(10_000), 'b'), always, "", RequestHeader{18, 3, 1, "c"}, "b", nil},
+		{"10,001 tags", append(headerTags(10_001), 'b'), always, "", RequestHeader{}, "", ErrMalformed},
+		{"more tags than bytes", append(header(3, 12, 1, "c"), 3, 1, 0), always, "", RequestHeader{}, "", ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
