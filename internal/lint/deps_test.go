@@ -12,7 +12,7 @@ const module = "github.com/sluice-io/sluice/"
 // wins) to its layer in DESIGN.md §3. An import may point to the same
 // layer or below, never above.
 var layers = map[string]int{
-	"internal/model": 0, "internal/clock": 0, "internal/vfs": 0, "internal/sysio": 0,
+	"internal/model": 0, "internal/fuzzcorpus": 0, "internal/clock": 0, "internal/vfs": 0, "internal/sysio": 0,
 	"internal/batch": 1, "internal/kafka/wire": 1, "internal/kafka/prescan": 1, "internal/config": 1, "internal/procs": 1,
 	"internal/storage": 2, "internal/raft": 2,
 	"internal/metadata": 3, "internal/replica": 3, "internal/auth": 3, "internal/quota": 3,
