@@ -1,18 +1,19 @@
 // Package fuzzcorpus keeps the seed corpora of fuzz targets checked in, as
 // docs/STYLE asks ("keep the corpus in testdata/fuzz/"): Add registers a
-// seed with f.Add and, when the test runs with -update-corpus, also
-// writes it to testdata/fuzz/<FuzzName>/ in Go's corpus file format, so
-// that `go test` replays it and `go test -fuzz` starts from it.
+// seed with f.Add and, when the environment has UPDATE_FUZZ_CORPUS=1,
+// also writes it to testdata/fuzz/<FuzzName>/ in Go's corpus file
+// format, so that `go test` replays it and `go test -fuzz` starts from it.
 //
-//	go test -run '^Fuzz' ./internal/storage/ -args -update-corpus
+//	UPDATE_FUZZ_CORPUS=1 go test -run '^Fuzz' ./internal/storage/
 //
+// (An environment variable, not a flag: a package may have a flag of that
+// name already.)
 // Files are named by a hash of their content: rewriting is idempotent,
 // and seeds found by fuzzing (crashes Go writes there itself) stay.
 package fuzzcorpus
 
 import (
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,14 +21,14 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update-corpus", false, "write the seeds of fuzz targets to testdata/fuzz")
+var update = os.Getenv("UPDATE_FUZZ_CORPUS") == "1"
 
 // Add adds one seed (the fuzz function's arguments after *testing.T) to
-// f, and writes it to f's corpus directory under -update-corpus.
+// f, and writes it to f's corpus directory under UPDATE_FUZZ_CORPUS=1.
 func Add(f *testing.F, args ...any) {
 	f.Helper()
 	f.Add(args...)
-	if !*update {
+	if !update {
 		return
 	}
 	var b strings.Builder
