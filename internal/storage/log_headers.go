@@ -57,9 +57,9 @@ func (l *Log) ScanBatchHeaders(from model.Offset, fn func(batch.Header) error) e
 // scanHeaders walks s from the batch holding from and calls fn for each
 // batch below end. It returns the offset after the last batch visited.
 func (s *segment) scanHeaders(from, end model.Offset, fn func(batch.Header) error) (model.Offset, error) {
-	_, pos := s.offIdx.lookup(from)
 	r := newHeaderReader(s, s.size.Load())
 	defer r.done()
+	pos := r.seek(from)
 	next := from
 	for {
 		b, err := r.at(pos)

@@ -25,12 +25,20 @@ func (l *Log) OffsetForTimestamp(ts int64) (off model.Offset, batchTs int64, fou
 }
 
 // findTimestamp walks from the time index's hint to the first batch whose
-// MaxTimestamp is >= ts and whose last offset is >= lso.
+// MaxTimestamp is >= ts and whose last offset is >= lso. A hint whose
+// entry does not hold (the batch ending at its offset carries its
+// timestamp) is not used: as in seek, a damaged index costs a longer
+// walk, never a wrong answer.
 func (s *segment) findTimestamp(ts int64, lso model.Offset) (batchInfo, bool) {
-	_, hint := s.timeIdx.lookup(ts)
-	_, pos := s.offIdx.lookup(max(hint, lso))
 	r := newHeaderReader(s, s.size.Load())
 	defer r.done()
+	entryTs, hint := s.timeIdx.lookup(ts)
+	if entryTs >= 0 {
+		if b, found, err := r.find(r.seek(hint), hint); err != nil || !found || b.last != hint || b.maxTs != entryTs {
+			hint = s.base
+		}
+	}
+	pos := r.seek(max(hint, lso))
 	for {
 		b, err := r.at(pos)
 		if err != nil {

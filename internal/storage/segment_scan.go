@@ -93,22 +93,44 @@ func (r *headerReader) find(pos int64, off model.Offset) (batchInfo, bool, error
 	}
 }
 
+// seek returns the position a walk for off starts at: that of the offset
+// index's entry at or below off, if the batch there is the one the entry
+// names (an entry is a batch's last offset and its start, indexBatch),
+// else the segment's start. The open-time sanity check looks at an
+// index's last entries only (as Kafka's), so a damaged index can hold a
+// wrong entry that would make a walk skip batches without an error; a
+// wrong entry costs a longer walk instead. The header read here stays in
+// r's buffer for the walk that follows: a good entry costs no extra read.
+func (r *headerReader) seek(off model.Offset) int64 {
+	entry, pos := r.s.offIdx.lookup(off)
+	return r.check(entry, pos)
+}
+
+// check returns pos if the batch there ends at offset last, else 0.
+func (r *headerReader) check(last model.Offset, pos int64) int64 {
+	if pos == 0 {
+		return 0
+	}
+	if b, err := r.at(pos); err != nil || b.last != last {
+		return 0
+	}
+	return pos
+}
+
 // locate finds the batch holding off (or the first one after it) in s,
 // starting from the offset index, within the first end bytes.
 func (s *segment) locate(off model.Offset, end int64) (batchInfo, bool, error) {
-	_, pos := s.offIdx.lookup(off)
 	r := newHeaderReader(s, end)
 	defer r.done()
-	return r.find(pos, off)
+	return r.find(r.seek(off), off)
 }
 
 // boundaryBefore returns the largest batch boundary in (start, limit], or
 // start when the batch at start ends after limit. start is a batch start.
 func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
-	_, pos := s.offIdx.lookupPosition(limit)
-	pos = max(pos, start)
 	r := newHeaderReader(s, end)
 	defer r.done()
+	pos := max(r.check(s.offIdx.lookupPosition(limit)), start)
 	for {
 		b, err := r.at(pos)
 		if err == io.EOF {
@@ -135,14 +157,13 @@ func (s *segment) loadTail(rescan bool) error {
 	ts, tsOff := s.timeIdx.lastEntry()
 	s.maxTs.Store(ts)
 	s.maxTsOffset = tsOff
-	_, pos := s.offIdx.lastEntry()
-	if rescan {
-		_, tpos := s.offIdx.lookup(tsOff)
-		pos = min(pos, tpos)
-	}
 	s.next = s.base
 	r := newHeaderReader(s, size)
 	defer r.done()
+	pos := r.check(s.offIdx.lastEntry())
+	if rescan {
+		pos = min(pos, r.seek(tsOff))
+	}
 	for pos < size {
 		b, err := r.at(pos)
 		if err != nil {
