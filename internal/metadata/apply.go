@@ -69,6 +69,9 @@ func (d *delta) apply(r *Record) error {
 		if _, ok := d.im.Topics[r.Topic.Name]; ok {
 			return fmt.Errorf("topic %q exists", r.Topic.Name)
 		}
+		if _, ok := d.im.TopicIDs[r.Topic.ID]; ok {
+			return fmt.Errorf("topic id %s of %q exists", r.Topic.ID, r.Topic.Name)
+		}
 		t := &Topic{Name: r.Topic.Name, ID: r.Topic.ID, Configs: map[string]string{}}
 		d.im.Topics[t.Name] = t
 		d.im.TopicIDs[t.ID] = t
@@ -109,6 +112,8 @@ func (d *delta) applyPartition(p *PartitionRecord) error {
 	part := Partition{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Epoch: p.Epoch,
 		Replicas: slices.Clone(p.Replicas), ISR: slices.Clone(p.ISR)}
 	switch n := int(p.Partition); {
+	case n < 0:
+		return fmt.Errorf("partition %d of %q", n, t.Name)
 	case n < len(t.Partitions):
 		t.Partitions[n] = part
 	case n == len(t.Partitions):

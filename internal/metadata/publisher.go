@@ -83,17 +83,57 @@ func (p *Publisher) publish(prev, next *Image) {
 // Snapshot encodes the current image.
 func (p *Publisher) Snapshot() ([]byte, error) { return json.Marshal(p.cur.Load()) }
 
-// Restore replaces the image with a snapshot taken at index.
+// Restore replaces the image with a snapshot taken at index. A snapshot
+// that does not describe a consistent image (a topic missing or named
+// other than its key, two topics with one id, a broker under another
+// id) is refused: readers rely on those invariants.
 func (p *Publisher) Restore(index uint64, data []byte) error {
 	im := Empty()
 	if err := json.Unmarshal(data, im); err != nil {
 		return fmt.Errorf("restore metadata snapshot at %d: %w", index, err)
 	}
+	if err := im.reindex(); err != nil {
+		return fmt.Errorf("restore metadata snapshot at %d: %w", index, err)
+	}
 	im.Index = index
+	p.publish(p.cur.Load(), im)
+	return nil
+}
+
+// reindex rebuilds TopicIDs (not in a snapshot) and checks what a
+// snapshot decoded into: no nil maps or entries, keys that match.
+func (im *Image) reindex() error {
+	if im.Brokers == nil {
+		im.Brokers = map[model.NodeID]*Broker{}
+	}
+	if im.Topics == nil {
+		im.Topics = map[string]*Topic{}
+	}
+	if im.BrokerConfigs == nil {
+		im.BrokerConfigs = map[string]map[string]string{}
+	}
+	for id, b := range im.Brokers {
+		if b == nil || b.ID != id {
+			return fmt.Errorf("broker %d: %+v", id, b)
+		}
+	}
+	for name, m := range im.BrokerConfigs {
+		if m == nil {
+			return fmt.Errorf("broker configs of %q: null", name)
+		}
+	}
 	im.TopicIDs = make(map[model.TopicID]*Topic, len(im.Topics))
-	for _, t := range im.Topics {
+	for name, t := range im.Topics {
+		if t == nil || t.Name != name {
+			return fmt.Errorf("topic %q: %+v", name, t)
+		}
+		if _, dup := im.TopicIDs[t.ID]; dup {
+			return fmt.Errorf("topic %q: id %s taken", name, t.ID)
+		}
+		if t.Configs == nil {
+			t.Configs = map[string]string{}
+		}
 		im.TopicIDs[t.ID] = t
 	}
-	p.publish(p.cur.Load(), im)
 	return nil
 }
