@@ -98,8 +98,8 @@ func decodeOffset(value []byte) (*offset, error) {
 	if v.Version >= 3 {
 		o.leaderEpoch = v.LeaderEpoch
 	}
-	if v.Version == 1 {
-		o.expireMs = v.ExpireTimestamp
+	if v.Version == 1 && v.ExpireTimestamp >= 0 {
+		o.expireMs = v.ExpireTimestamp // any negative means none, as -1 (Kafka's default) does
 	}
 	return o, nil
 }

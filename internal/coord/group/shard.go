@@ -108,7 +108,14 @@ func (s *shard) replayGroup(id string, v *kmsg.GroupMetadataValue, ts int64) {
 	if v.Protocol != nil {
 		protocol = *v.Protocol
 	}
-	for _, vm := range v.Members {
+	last := make(map[string]int, len(v.Members))
+	for i := range v.Members {
+		last[v.Members[i].MemberID] = i
+	}
+	for i, vm := range v.Members {
+		if last[vm.MemberID] != i {
+			continue // a member id listed twice: the later entry wins, as in Kafka's map of members
+		}
 		m := &member{id: vm.MemberID, instanceID: vm.InstanceID, clientID: vm.ClientID, clientHost: vm.ClientHost,
 			rebalanceTimeoutMs: vm.RebalanceTimeoutMillis, sessionTimeoutMs: vm.SessionTimeoutMillis,
 			protocolType: v.ProtocolType, assignment: slices.Clone(vm.Assignment),

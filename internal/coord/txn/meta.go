@@ -109,6 +109,9 @@ func decodeRecord(key, value []byte) (string, *meta, error) {
 	if err := v.ReadFrom(value); err != nil {
 		return "", nil, fmt.Errorf("transaction value of %q: %w", k.TransactionalID, err)
 	}
+	if st := State(v.State); st < Empty || st > PrepareEpochFence {
+		return "", nil, fmt.Errorf("transaction value of %q: unknown state %d", k.TransactionalID, v.State) // as Kafka's TransactionState.fromId
+	}
 	m := &meta{id: k.TransactionalID, producerID: model.ProducerID(v.ProducerID), prevProducerID: model.ProducerID(v.PreviousProducerID),
 		nextProducerID: model.ProducerID(v.NextProducerID), epoch: model.ProducerEpoch(v.ProducerEpoch), lastEpoch: noEpoch,
 		timeoutMs: v.TimeoutMillis, state: State(v.State), partitions: map[model.TopicPartition]struct{}{},
