@@ -2,7 +2,9 @@
 GO ?= go
 BIN := bin/sluice
 
-.PHONY: build run test test-race e2e fuzz bench lint verify clean
+.PHONY: build run test test-race e2e fuzz fuzz-long bench lint verify clean
+
+FUZZTIME ?= 10m
 
 build: ; $(GO) build -o $(BIN) ./cmd/sluice
 run: build ; ./$(BIN) serve
@@ -10,6 +12,7 @@ test: ; scripts/test-deps.sh && $(GO) vet ./... && $(GO) test -race -timeout 20m
 test-race: ; $(GO) test -race ./...
 e2e: build ; $(GO) test -race -count=1 ./tests/e2e/...
 fuzz: ; scripts/fuzz.sh 60s
+fuzz-long: ; scripts/fuzz.sh $(FUZZTIME)
 bench: ; $(GO) test -run '^$$' -bench . -benchmem ./internal/...
 lint: ; $(GO) vet ./... && test -z "$$(gofmt -l .)"
 verify: lint test
