@@ -70,7 +70,16 @@ func (c *Controller) run(ctx context.Context, op func(*metadata.Image) []metadat
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.q.Propose(ctx, data); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Once proposed, the entry may commit whatever ctx does: wait for the
+	// outcome with mu held, or the next operation would compute on an
+	// image without this entry and write records that contradict it (a
+	// client closing its connection during a CreateTopics made the next
+	// one write a second TopicRecord of the same name, whose apply then
+	// stopped the quorum).
+	if _, err := c.q.Propose(context.WithoutCancel(ctx), data); err != nil {
 		return nil, err
 	}
 	return c.pub.Current(), nil
