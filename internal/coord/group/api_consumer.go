@@ -57,6 +57,10 @@ func validateConsumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest, assignor
 		return invalid("RackId can't be empty.")
 	case req.MemberID == "" && (req.Version >= 1 || req.MemberEpoch != joinEpoch):
 		return invalid("MemberId can't be empty.")
+	case len(req.Group) > maxRecordString:
+		return invalid("GroupId is too long.") // keys hold it with an int16 length
+	case len(req.MemberID) > maxRecordString:
+		return invalid("MemberId is too long.")
 	}
 	switch e := req.MemberEpoch; {
 	case e > 0 || e == leaveEpoch:

@@ -43,6 +43,8 @@ func (c *Coordinator) JoinGroup(ctx context.Context, req *kmsg.JoinGroupRequest,
 		return fail(codeInvalidGroupID)
 	case ms(req.SessionTimeoutMillis) < c.opts.MinSessionTimeout || ms(req.SessionTimeoutMillis) > c.opts.MaxSessionTimeout:
 		return fail(codeInvalidSessionTimeout)
+	case !joinFitsRecords(req):
+		return fail(codeInvalidRequest)
 	}
 	ch := make(chan *kmsg.JoinGroupResponse, 1)
 	respond := func(r *kmsg.JoinGroupResponse) {
@@ -140,4 +142,20 @@ func ctxDone(ctx context.Context) <-chan struct{} {
 		return nil
 	}
 	return ctx.Done()
+}
+
+// joinFitsRecords reports whether what a JoinGroup stores in the group's
+// metadata record (its member and instance ids, protocol type and
+// protocol names) fits that record's int16 string lengths.
+func joinFitsRecords(req *kmsg.JoinGroupRequest) bool {
+	if len(req.MemberID) > maxRecordString || len(req.ProtocolType) > maxRecordString ||
+		req.InstanceID != nil && len(*req.InstanceID) > maxRecordString {
+		return false
+	}
+	for _, p := range req.Protocols {
+		if len(p.Name) > maxRecordString {
+			return false
+		}
+	}
+	return true
 }

@@ -78,6 +78,9 @@ func (c *Coordinator) route(groupID string) (*slot, int16) {
 // returned wait blocks until its effects are durable and returns 0, or
 // the code that says why it could not run. wait must be called once.
 func (c *Coordinator) submit(groupID string, op func(s *shard, w *runtime.Writer)) (wait func() int16) {
+	if len(groupID) > maxRecordString {
+		return func() int16 { return codeInvalidGroupID } // no record can name it
+	}
 	sl, code := c.route(groupID)
 	if code != 0 {
 		return func() int16 { return code }

@@ -3,6 +3,7 @@ package group
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -79,6 +80,14 @@ func emptyGroupValue(g *group) []byte {
 	v.ProtocolType, v.Generation, v.CurrentStateTimestamp = g.protocolType, g.generation, g.stateTimestamp
 	return v.AppendTo(nil)
 }
+
+// maxRecordString is the longest string Kafka's record formats can hold
+// where they give it an int16 length: every key, and the classic group
+// metadata value. A request carrying a longer group id, member id,
+// instance id or protocol is refused before it changes anything (its
+// record could not be written: encoded, it would not decode; Kafka's
+// serializer throws).
+const maxRecordString = math.MaxInt16
 
 // keyVersion reads the version that starts every key.
 func keyVersion(key []byte) (int16, error) {

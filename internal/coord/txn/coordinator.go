@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync/atomic"
 
@@ -126,6 +127,9 @@ func (c *Coordinator) route(id string) (*slot, int16) {
 // run executes op on the shard of id and returns once its effects are
 // durable, with 0 or the code that says why it could not run.
 func (c *Coordinator) run(id string, op func(s *shard, w *runtime.Writer)) int16 {
+	if len(id) > math.MaxInt16 {
+		return codeInvalidRequest // its record's key holds it with an int16 length: it cannot be written
+	}
 	sl, code := c.route(id)
 	if code != 0 {
 		return code
