@@ -2,9 +2,10 @@
 GO ?= go
 BIN := bin/sluice
 
-.PHONY: build run test test-race e2e fuzz fuzz-long bench lint verify clean
+.PHONY: build run test test-race e2e fuzz fuzz-long wirefuzz bench lint verify clean
 
 FUZZTIME ?= 10m
+WIREFUZZ ?= 1h
 
 build: ; $(GO) build -o $(BIN) ./cmd/sluice
 run: build ; ./$(BIN) serve
@@ -13,6 +14,7 @@ test-race: ; $(GO) test -race ./...
 e2e: build ; $(GO) test -race -count=1 ./tests/e2e/...
 fuzz: ; scripts/fuzz.sh 60s
 fuzz-long: ; scripts/fuzz.sh $(FUZZTIME)
+wirefuzz: ; $(GO) test -count=1 -timeout 0 -v -run '^TestWireFuzz$$' ./tests/wirefuzz/ -wirefuzz.duration=$(WIREFUZZ)
 bench: ; $(GO) test -run '^$$' -bench . -benchmem ./internal/...
 lint: ; $(GO) vet ./... && test -z "$$(gofmt -l .)"
 verify: lint test
