@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -108,7 +109,16 @@ func TestWireFuzz(t *testing.T) {
 		go func() { defer wg.Done(); ws[i].run(fuzzCtx) }()
 	}
 	start := time.Now()
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	<-fuzzCtx.Done()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Logf("workers still running 10s after the end; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+		<-stopped
+	}
 	elapsed := time.Since(start)
 	t.Logf("sent %d requests in %s (%.0f/s), %d dropped by the guard, %d answers; the broker closed %d connections, %d writes timed out",
 		st.sent.Load(), elapsed.Round(time.Second), float64(st.sent.Load())/elapsed.Seconds(), st.dropped.Load(), st.answers.Load(), st.closed.Load(), st.timeouts.Load())
