@@ -30,6 +30,7 @@ type broker struct {
 	log   bytes.Buffer
 
 	maxRSS atomic.Int64 // bytes, sampled from /proc
+	curRSS atomic.Int64 // bytes, the last sample
 }
 
 func freePort(t testing.TB) int {
@@ -127,6 +128,9 @@ func (b *broker) sampleRSS(pid int, exited <-chan struct{}) {
 				continue
 			}
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err == nil && k == "VmRSS" {
+				b.curRSS.Store(kb << 10)
+			}
 			if err == nil {
 				for n := kb << 10; ; {
 					old := b.maxRSS.Load()

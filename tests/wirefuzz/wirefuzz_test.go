@@ -100,7 +100,7 @@ func TestWireFuzz(t *testing.T) {
 	st := &stats{byKey: map[int16]int64{}, byKind: map[string]int64{}}
 	fuzzCtx, stop := context.WithTimeout(ctx, *duration)
 	defer stop()
-	go monitor(fuzzCtx, adm, w, g)
+	go monitor(fuzzCtx, adm, w, g, func() { t.Logf("broker RSS %d MiB, %d partitions", b.curRSS.Load()>>20, g.partitions.Load()) })
 	var wg sync.WaitGroup
 	ws := make([]*worker, *workers)
 	for i := range ws {
@@ -242,8 +242,13 @@ func countPartitions(md kadm.Metadata) int {
 
 // monitor refreshes the fuzz topics' ids and the broker's partition count
 // while the fuzzers run.
-func monitor(ctx context.Context, adm *kadm.Client, w *world, g *guard) {
+func monitor(ctx context.Context, adm *kadm.Client, w *world, g *guard, report func()) {
+	next := time.Now().Add(time.Minute)
 	for {
+		if time.Now().After(next) {
+			report()
+			next = next.Add(time.Minute)
+		}
 		select {
 		case <-ctx.Done():
 			return
