@@ -46,5 +46,13 @@
 // it, though the broker's timing does not. When a check fails, the last
 // frames each worker sent are written to -wirefuzz.out (default a temp
 // dir, printed), and -wirefuzz.replay=<dir> sends them again, in order,
-// to a fresh broker.
+// each on a connection of its own, to a fresh broker, naming the frame
+// after which it stopped serving. A frame that killed the broker is kept
+// in testdata/regress/, which TestWireFuzzRegressions replays in the
+// normal suite. A failure that needs two connections racing (the
+// first one this found: a CreateTopics cancelled by its client while the
+// next one ran) may not replay; the seed, the broker's log and a unit
+// test of the race are then the record. -wirefuzz.bin fuzzes a given
+// binary (an older build, to show a fix), -wirefuzz.race builds the
+// broker with the race detector.
 package wirefuzz
