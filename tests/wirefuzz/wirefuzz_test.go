@@ -100,6 +100,15 @@ func TestWireFuzz(t *testing.T) {
 	st := &stats{byKey: map[int16]int64{}, byKind: map[string]int64{}}
 	fuzzCtx, stop := context.WithTimeout(ctx, *duration)
 	defer stop()
+	start := time.Now()
+	go func() { // a dead broker ends the run: the checks say why
+		select {
+		case <-b.exited:
+			t.Logf("the broker died %s into the run", time.Since(start).Round(time.Second))
+			stop()
+		case <-fuzzCtx.Done():
+		}
+	}()
 	go monitor(fuzzCtx, adm, w, g, func() { t.Logf("broker RSS %d MiB, %d partitions", b.curRSS.Load()>>20, g.partitions.Load()) })
 	var wg sync.WaitGroup
 	ws := make([]*worker, *workers)
@@ -108,7 +117,6 @@ func TestWireFuzz(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); ws[i].run(fuzzCtx) }()
 	}
-	start := time.Now()
 	stopped := make(chan struct{})
 	go func() { wg.Wait(); close(stopped) }()
 	<-fuzzCtx.Done()
