@@ -20,7 +20,9 @@ tmp=${FUZZ_TMPDIR:-}
 log=$(mktemp)
 failed=0
 summary=()
-for pkg in $(go list "${pkgs[@]}"); do
+for line in $(go list -f '{{.ImportPath}}:{{.Dir}}' "${pkgs[@]}"); do
+  pkg=${line%%:*} dir=${line#*:}
+  grep -qs '^func Fuzz' "$dir"/*_test.go || continue # listing builds the tests (and what their TestMain builds)
   for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "== $pkg $f ($t)"
     start=$(date +%s)
