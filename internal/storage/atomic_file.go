@@ -12,7 +12,7 @@ import (
 func writeFileAtomic(dir, name string, data []byte) error {
 	path := filepath.Join(dir, name)
 	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -39,7 +39,7 @@ func writeFileAtomic(dir, name string, data []byte) error {
 // syncDir fsyncs a directory so the names created, renamed or removed in it
 // survive a crash.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := openFile(dir, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}

@@ -127,6 +127,11 @@ func (l *Log) clean(nowMs int64, upTo model.Offset, budget int64) (CleanStats, e
 	}
 	defer l.endClean(p)
 	err := p.run(budget)
+	if errors.Is(err, errSegmentGone) {
+		// Retention or truncation deleted a segment of the pass, and its
+		// deletion delay passed: the log moved on.
+		p.stats.Aborted, err = true, nil
+	}
 	p.stats.Elapsed = time.Since(start)
 	return p.stats, err
 }
@@ -229,12 +234,7 @@ func (p *cleanPass) run(budget int64) error {
 func (p *cleanPass) buildOffsetMap() (full bool, err error) {
 	segs := p.r.segs
 	for i := p.r.dirtyIdx; i < p.r.uncleanIdx; i++ {
-		s := segs[i]
-		var pos int64
-		if i == p.r.dirtyIdx {
-			_, pos = s.offIdx.lookup(p.r.firstDirty)
-		}
-		if full, err := p.mapSegment(s, pos); err != nil || full {
+		if full, err := p.mapSegment(segs[i], i == p.r.dirtyIdx); err != nil || full {
 			return full, err
 		}
 		// Offsets between the last batch and the next segment hold no key.
@@ -243,10 +243,19 @@ func (p *cleanPass) buildOffsetMap() (full bool, err error) {
 	return false, nil
 }
 
-// mapSegment puts the keys of s from pos on into the map; full reports
-// that the map reached its budget.
-func (p *cleanPass) mapSegment(s *segment, pos int64) (full bool, err error) {
-	p.scan.reset(s, pos, s.size.Load())
+// mapSegment puts the keys of s into the map, from the first dirty offset
+// when fromDirty; full reports that the map reached its budget.
+func (p *cleanPass) mapSegment(s *segment, fromDirty bool) (full bool, err error) {
+	fs, err := s.pin()
+	if err != nil {
+		return false, err
+	}
+	defer s.unpin(fs)
+	var pos int64
+	if fromDirty {
+		_, pos = s.offIdx.lookup(p.r.firstDirty)
+	}
+	p.scan.reset(s, fs, pos, s.size.Load())
 	for {
 		b, _, err := p.scan.next()
 		if err == io.EOF {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -76,7 +75,7 @@ func (l *Log) loadCleanerLocked() {
 		return
 	}
 	l.cleaner.loaded = true
-	b, err := os.ReadFile(filepath.Join(l.dir, cleanerCheckpointName))
+	b, err := readFile(filepath.Join(l.dir, cleanerCheckpointName))
 	if err != nil {
 		return
 	}

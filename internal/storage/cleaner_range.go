@@ -83,10 +83,19 @@ func (l *Log) compactionOverdue(s *segment, nowMs int64) bool {
 	if lag == math.MaxInt64 || s.size.Load() == 0 {
 		return false
 	}
-	r := newHeaderReader(s, s.size.Load())
-	defer r.done()
-	b, err := r.at(0)
-	return err == nil && b.maxTs >= 0 && b.maxTs < nowMs-lag
+	if !s.hasRollingTs {
+		// Read once and kept: the cleaner asks every backoff.
+		fs, opened, err := s.pinOnce()
+		if err != nil {
+			return false
+		}
+		err = s.loadRollingTs(fs)
+		s.unpinOnce(fs, opened)
+		if err != nil {
+			return false
+		}
+	}
+	return s.rollingTs >= 0 && s.rollingTs < nowMs-lag
 }
 
 // CleanableRatio is Kafka's cleanable ratio of a compacted log: the bytes

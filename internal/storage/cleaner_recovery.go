@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -111,7 +110,7 @@ func removeIfExists(path string) error {
 // offset after its last batch (base when it holds none); whole is false
 // when the headers do not tile the file exactly.
 func swapNextOffset(path string, base model.Offset) (next model.Offset, whole bool, err error) {
-	f, err := os.Open(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return 0, false, err
 	}
@@ -120,7 +119,7 @@ func swapNextOffset(path string, base model.Offset) (next model.Offset, whole bo
 	if err != nil {
 		return 0, false, err
 	}
-	r := newHeaderReader(&segment{base: base, dir: filepath.Dir(path), log: f}, fi.Size())
+	r := newHeaderReader(f, base, fi.Size())
 	defer r.done()
 	next = base
 	for pos := int64(0); ; {

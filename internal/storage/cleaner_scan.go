@@ -2,8 +2,10 @@ package storage
 
 import (
 	"io"
+	"os"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/model"
 )
 
 // cleanerIOBufferBytes is the read buffer of a cleaning pass (Kafka's
@@ -16,17 +18,18 @@ const cleanerIOBufferBytes = 512 << 10
 // under the cleaner must fail a read, not fault). Each batch's framing and
 // CRC32C are checked. Not safe for concurrent use.
 type batchScanner struct {
-	s      *segment
-	end    int64  // bytes of the segment to scan
-	pos    int64  // file position of the next batch
-	buf    []byte // read buffer, reused across segments
-	bufPos int64  // file position of buf[0]
-	bufLen int    // valid bytes in buf
+	f      *os.File     // the segment's log, of a pinned file set
+	base   model.Offset // the segment's base offset, for errors
+	end    int64        // bytes of the segment to scan
+	pos    int64        // file position of the next batch
+	buf    []byte       // read buffer, reused across segments
+	bufPos int64        // file position of buf[0]
+	bufLen int          // valid bytes in buf
 }
 
-// reset starts a scan of s from pos to end.
-func (r *batchScanner) reset(s *segment, pos, end int64) {
-	r.s, r.pos, r.end = s, pos, end
+// reset starts a scan of s, its set fs pinned, from pos to end.
+func (r *batchScanner) reset(s *segment, fs *fileSet, pos, end int64) {
+	r.f, r.base, r.pos, r.end = fs.log, s.base, pos, end
 	r.bufPos, r.bufLen = 0, 0
 	if r.buf == nil {
 		r.buf = make([]byte, cleanerIOBufferBytes)
@@ -75,7 +78,7 @@ func (r *batchScanner) window(n int) ([]byte, error) {
 		r.buf = make([]byte, n)
 	}
 	want := int(min(int64(len(r.buf)), r.end-r.pos))
-	got, err := r.s.log.ReadAt(r.buf[:want], r.pos)
+	got, err := r.f.ReadAt(r.buf[:want], r.pos)
 	if got < n {
 		if err == nil || err == io.EOF {
 			return nil, r.corrupt("short read")
@@ -87,5 +90,5 @@ func (r *batchScanner) window(n int) ([]byte, error) {
 }
 
 func (r *batchScanner) corrupt(reason string) error {
-	return &CorruptionError{Segment: r.s.base, Position: r.pos, Reason: reason}
+	return &CorruptionError{Segment: r.base, Position: r.pos, Reason: reason}
 }

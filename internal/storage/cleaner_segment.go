@@ -59,18 +59,7 @@ func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, er
 	}
 	seen := map[int64]*last{}
 	for _, s := range segs {
-		r := newHeaderReader(s, s.size.Load())
-		for pos := int64(0); ; {
-			b, err := r.at(pos)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				r.done()
-				return nil, err
-			}
-			// at left the header in the reader's buffer.
-			h := batch.Header(r.buf[pos-r.bufPos:])
+		err := s.walkHeaders(func(b batchInfo, h batch.Header) {
 			if pid := h.ProducerID(); pid >= 0 {
 				v := seen[pid]
 				if v == nil {
@@ -84,9 +73,10 @@ func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, er
 				}
 				v.ts = b.maxTs
 			}
-			pos += b.size
+		})
+		if err != nil {
+			return nil, err
 		}
-		r.done()
 	}
 	active := make(map[int64]model.Offset, len(seen))
 	for pid, v := range seen {
@@ -102,13 +92,36 @@ func (p *cleanPass) activeProducers(segs []*segment) (map[int64]model.Offset, er
 	return active, nil
 }
 
+// walkHeaders calls fn with every batch header of s, in order.
+func (s *segment) walkHeaders(fn func(batchInfo, batch.Header)) error {
+	fs, err := s.pin()
+	if err != nil {
+		return err
+	}
+	defer s.unpin(fs)
+	r := newHeaderReader(fs.log, s.base, s.size.Load())
+	defer r.done()
+	for pos := int64(0); ; {
+		b, err := r.at(pos)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(b, batch.Header(r.buf[pos-r.bufPos:])) // at left the header in the reader's buffer
+		pos += b.size
+	}
+}
+
 // cleanAndSwap cleans one group and swaps it in. done is false when the
 // log changed under the pass (the cleaned files are then removed).
 func (p *cleanPass) cleanAndSwap(group []*segment) (done bool, err error) {
-	w, err := p.writeCleaned(group)
+	w, wfs, err := p.writeCleaned(group)
 	if err != nil {
 		return false, err
 	}
+	defer w.unpin(wfs) // pinned while it is written and swapped in
 	if err := p.l.cleanerHook(stepCleaned); err != nil {
 		w.release()
 		return false, err // a simulated crash leaves the files
@@ -129,20 +142,21 @@ func (p *cleanPass) cleanAndSwap(group []*segment) (done bool, err error) {
 // ABORT markers the group keeps for their data (cleaner_txn.go); it is
 // written even when empty, so that recovery can tell a swap's new index
 // from the replaced segment's (cleaner_recovery.go).
-func (p *cleanPass) writeCleaned(group []*segment) (*segment, error) {
+func (p *cleanPass) writeCleaned(group []*segment) (*segment, *fileSet, error) {
 	dir, base := p.l.dir, group[0].base
-	f, err := os.OpenFile(cleanedName(dir, base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openFile(cleanedName(dir, base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("clean segment %d: %w", base, err)
+		return nil, nil, fmt.Errorf("clean segment %d: %w", base, err)
 	}
-	w := newSegment(dir, base, f, p.cfg, p.nowMs)
+	w := newSegment(dir, base, p.l.files, p.cfg, p.nowMs)
+	wfs := w.adopt(f)
 	err = w.offIdx.openWritable(cleanedName(dir, base, indexSuffix), offsetEntrySize, int64(p.cfg.SegmentIndexBytes), 0)
 	if err == nil {
 		err = w.timeIdx.openWritable(cleanedName(dir, base, timeIndexSuffix), timeEntrySize, int64(p.cfg.SegmentIndexBytes), 0)
 	}
 	if err == nil {
 		p.filter.txns.kept = p.filter.txns.kept[:0]
-		err = p.copyKept(group, w)
+		err = p.copyKept(group, w, wfs)
 	}
 	if err == nil {
 		kept := p.filter.txns.kept
@@ -150,46 +164,23 @@ func (p *cleanPass) writeCleaned(group []*segment) (*segment, error) {
 		w.txnIdx.install(kept)
 	}
 	if err == nil {
-		err = p.syncCleaned(group, w)
+		err = p.syncCleaned(group, w, wfs)
 	}
 	if err != nil {
+		w.unpin(wfs)
 		discardCleaned(w)
-		return nil, fmt.Errorf("clean segment %d: %w", base, err)
+		return nil, nil, fmt.Errorf("clean segment %d: %w", base, err)
 	}
-	return w, nil
+	return w, wfs, nil
 }
 
-// copyKept filters every batch of group into w.
-func (p *cleanPass) copyKept(group []*segment, w *segment) error {
-	bw := bufio.NewWriterSize(w.log, cleanerIOBufferBytes)
+// copyKept filters every batch of group into w (its set wfs).
+func (p *cleanPass) copyKept(group []*segment, w *segment, wfs *fileSet) error {
+	bw := bufio.NewWriterSize(wfs.log, cleanerIOBufferBytes)
 	var pos int64
 	for _, s := range group {
-		p.scan.reset(s, 0, s.size.Load())
-		for {
-			b, _, err := p.scan.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if err := p.checkDone(len(b)); err != nil {
-				return err
-			}
-			p.stats.BytesRead += int64(len(b))
-			out, err := p.filter.filter(b)
-			if err != nil {
-				return fmt.Errorf("segment %d at %d: %w", s.base, p.scan.pos-int64(len(b)), err)
-			}
-			if out == nil {
-				continue
-			}
-			if _, err := bw.Write(out); err != nil {
-				return err
-			}
-			h := batch.Header(out)
-			w.indexBatch(model.Offset(h.LastOffset()), h.MaxTimestamp(), pos, int64(len(out)), p.cfg.IndexIntervalBytes)
-			pos += int64(len(out))
+		if err := p.copySegment(s, w, bw, &pos); err != nil {
+			return err
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -200,24 +191,60 @@ func (p *cleanPass) copyKept(group []*segment, w *segment) error {
 	return nil
 }
 
+// copySegment filters the batches of s into bw, w's file at *pos.
+func (p *cleanPass) copySegment(s, w *segment, bw *bufio.Writer, pos *int64) error {
+	fs, err := s.pin()
+	if err != nil {
+		return err
+	}
+	defer s.unpin(fs)
+	p.scan.reset(s, fs, 0, s.size.Load())
+	for {
+		b, _, err := p.scan.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.checkDone(len(b)); err != nil {
+			return err
+		}
+		p.stats.BytesRead += int64(len(b))
+		out, err := p.filter.filter(b)
+		if err != nil {
+			return fmt.Errorf("segment %d at %d: %w", s.base, p.scan.pos-int64(len(b)), err)
+		}
+		if out == nil {
+			continue
+		}
+		if _, err := bw.Write(out); err != nil {
+			return err
+		}
+		h := batch.Header(out)
+		w.indexBatch(model.Offset(h.LastOffset()), h.MaxTimestamp(), *pos, int64(len(out)), p.cfg.IndexIntervalBytes)
+		*pos += int64(len(out))
+	}
+}
+
 // syncCleaned finishes w as an inactive segment: final time index entry,
 // indexes trimmed and synced, the log synced and given the modification
 // time of the group's last segment (Kafka keeps it for time retention of
 // segments without timestamps). The indexes are then unmapped and set up
 // read-only under their final names.
-func (p *cleanPass) syncCleaned(group []*segment, w *segment) error {
+func (p *cleanPass) syncCleaned(group []*segment, w *segment, wfs *fileSet) error {
 	last := group[len(group)-1]
 	w.next = p.r.segs[floorSegment(p.r.segs, last.base)+1].base
-	if err := w.onBecomeInactive(); err != nil {
+	if err := w.onBecomeInactive(wfs); err != nil {
 		return err
 	}
-	if err := p.l.fsync(w.log); err != nil {
+	if err := p.l.fsync(wfs.log); err != nil {
 		return err
 	}
 	if err := w.syncIndexes(p.l.fsync); err != nil {
 		return err
 	}
-	if fi, err := last.log.Stat(); err == nil {
+	if fi, err := os.Stat(segmentName(last.dir, last.base, logSuffix)); err == nil {
 		os.Chtimes(cleanedName(w.dir, w.base, logSuffix), fi.ModTime(), fi.ModTime())
 	}
 	offN, timeN := w.offIdx.entries(), w.timeIdx.entries()

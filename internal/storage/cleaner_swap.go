@@ -43,11 +43,10 @@ func (l *Log) swapCleaned(p *cleanPass, group []*segment, w *segment) (swapped b
 	}
 	segs := l.segments()
 	i := floorSegment(segs, group[0].base)
-	// A reader still holding a replaced segment must not map its index
-	// lazily from a name that is about to change hands.
+	// A reader still holding a replaced segment must not read its
+	// transaction index from a name that is about to change hands (its
+	// offset and time indexes follow the rename: renameDeleted).
 	for _, s := range group {
-		s.offIdx.view()
-		s.timeIdx.view()
 		if err := s.txnIdx.load(s.txnIndexPath()); err != nil {
 			discardCleaned(w)
 			return false, err

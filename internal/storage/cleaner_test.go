@@ -225,7 +225,7 @@ func TestCleanCompactDeleteAppliesRetention(t *testing.T) {
 	// ends up empty keeps their modification time for time retention.
 	for _, s := range l.segments() {
 		mt := time.UnixMilli(t0 + 500)
-		if err := os.Chtimes(s.log.Name(), mt, mt); err != nil {
+		if err := os.Chtimes(segmentName(s.dir, s.base, logSuffix), mt, mt); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -41,6 +41,11 @@ type Config struct {
 	// one shared syncfs of its data directory's file system (fs_sync.go)
 	// instead of an fdatasync per file written.
 	FSSync *FSSync
+
+	// Janitor is not a Kafka setting: when set, it closes the file sets
+	// of the log's segments once idle (janitor.go); nil keeps them open
+	// while the log is. Create and Open leave the files closed either way.
+	Janitor *FileJanitor
 }
 
 // DefaultConfig returns Kafka's defaults: 1 GiB segments rolled weekly, 4 KiB

@@ -17,6 +17,9 @@
 //	cleaner-checkpoint              compaction: first dirty offset (compaction.md)
 //
 // One file per concern here: segment.go (a .log with its indexes),
+// files.go (a segment's open files as one pinned, lazily opened set),
+// janitor.go (closing idle sets: FileJanitor), files_limit.go (opens and
+// maps that survive running out of descriptors),
 // offset_index.go, time_index.go and mmap_index.go (indexes), log.go
 // (Create, accessors, Close), log_append.go (Append, rolls), log_read.go and
 // chunk.go (Read, sendfile), log_timestamp.go (ListOffsets by time),
@@ -37,6 +40,27 @@
 // mutex, readers take no lock and see only whole batches, because the
 // writer publishes each segment's size, the log end offset and the segment
 // list through atomics after the bytes are written.
+//
+// # Open files
+//
+// A partition costs descriptors and memory maps only while it is used,
+// not while it exists: Kafka keeps every segment open and needs a
+// descriptor limit above three per partition; here 100,000 idle
+// partitions hold none. A segment's .log descriptor and its indexes'
+// descriptors and maps form one file set behind an atomic pointer
+// (files.go). Readers, the appender and sync rounds pin it for the length
+// of a call (a CAS on its pin count; no lock on the read path) and open it
+// when it is closed. Create and Open close what they opened before they
+// return. A FileJanitor (one per process, Config.Janitor) closes sets
+// unused for sluice.log.idle.close.ms that handed out no Chunk within the
+// log's file.delete.delay.ms, by claiming them (pin count 0 -> closed) so
+// no caller ever sees its files close under it; it also keeps the open
+// sets under a budget drawn from RLIMIT_NOFILE and vm.max_map_count.
+// When an open or a map still fails with EMFILE, ENFILE or ENOMEM, every
+// janitor closes what no Chunk holds and the call is tried once more; a
+// second failure is ErrResourceExhausted for that request only: the log
+// is not failed (an append, roll, read or sync round changes nothing
+// before its opens).
 //
 // # Appends
 //
@@ -85,7 +109,10 @@
 //
 // Retention, DeleteRecords and truncation remove whole segments by renaming
 // them *.deleted; their files stay open for file.delete.delay.ms so Chunks
-// already handed out remain readable, and readers pin segments with a
-// reference count for the length of a call. Lock order: Log.mu, then
-// Log.ckMu, then flusher.mu, then mmapIndex.mu.
+// already handed out remain readable, and readers pin the segments' file
+// sets for the length of a call. Lock order: Log.mu, then Log.ckMu, then
+// flusher.mu, then segment.filesMu, then mmapIndex.mu or txnIndex.mu,
+// then FileJanitor.mu; relief, which may run under any of the first
+// three and under a segment's filesMu or an index's mu, only TryLocks
+// other segments' filesMu and tears down only sets nobody pins.
 package storage

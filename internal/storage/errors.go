@@ -28,6 +28,11 @@ var (
 	// ErrOffsetsOutOfOrder: the batches of one follower append do not have
 	// increasing offsets. Kafka: OffsetsOutOfOrderException.
 	ErrOffsetsOutOfOrder = errors.New("batch offsets out of order")
+	// ErrResourceExhausted: the process is out of file descriptors or
+	// memory maps even after closing every idle file set (files_limit.go).
+	// Only the request at hand fails; the log stays writable. Kafka:
+	// KAFKA_STORAGE_ERROR (clients retry).
+	ErrResourceExhausted = errors.New("out of file descriptors or memory maps")
 	// errCorruptIndex: an index file failed its sanity check (recovery
 	// rebuilds it; callers only see it from internal helpers).
 	errCorruptIndex = errors.New("corrupt index")

@@ -2,8 +2,8 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,7 +121,7 @@ func (l *Log) runRound() error {
 	f := &l.flush
 	target, gen, err := l.syncRound()
 	f.mu.Lock()
-	if err != nil && f.err == nil {
+	if err != nil && f.err == nil && !errors.Is(err, ErrResourceExhausted) {
 		f.err = err
 	}
 	if err == nil && gen == f.gen {
@@ -156,7 +156,7 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	durable, gen := l.flush.snapshot()
 	fss := l.cfg.FSSync
 	var logs []*segment // the segment files to fdatasync (syncfs covers them)
-	if fss == nil {
+	if fss == nil && durable < target {
 		segs := l.segments()
 		for _, s := range segs[floorSegment(segs, durable):] {
 			if s.acquire() {
@@ -171,7 +171,7 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 		}
 	}
 	l.needIndexSync = nil
-	dirDirty, epochsDirty := l.dirDirty, l.epochsDirty
+	dirDirty, epochsDirty, unflushed := l.dirDirty, l.epochsDirty, l.unflushed
 	l.dirDirty, l.epochsDirty = false, false
 	l.unflushed = 0
 	// With FSSync, a round that began after the last append covers the
@@ -199,6 +199,17 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 	for _, s := range idx {
 		s.release()
 	}
+	if err != nil && errors.Is(err, ErrResourceExhausted) {
+		// An open failed, which loses nothing: the next round does it all
+		// again. Only the waiters of this round fail.
+		l.mu.Lock()
+		l.needIndexSync = append(idx, l.needIndexSync...)
+		l.dirDirty = l.dirDirty || dirDirty
+		l.epochsDirty = l.epochsDirty || epochsDirty
+		l.unflushed += unflushed
+		l.mu.Unlock()
+		return 0, 0, fmt.Errorf("sync: %w", err)
+	}
 	if err != nil {
 		l.mu.Lock()
 		l.failLocked(err)
@@ -210,7 +221,15 @@ func (l *Log) syncRound() (model.Offset, uint64, error) {
 
 func (l *Log) syncFiles(logs, idx []*segment, epochsDirty, dirDirty bool) error {
 	for _, s := range logs {
-		if err := l.fsync(s.log); err != nil {
+		fs, err := s.pin() // a set closed since the writes: fsync reaches the inode by any descriptor
+		if errors.Is(err, errSegmentGone) {
+			continue // deleted: nothing to keep
+		}
+		if err == nil {
+			err = l.fsync(fs.log)
+			s.unpin(fs)
+		}
+		if err != nil {
 			return fmt.Errorf("sync segment %d: %w", s.base, err)
 		}
 	}
@@ -232,21 +251,18 @@ func (l *Log) syncFiles(logs, idx []*segment, epochsDirty, dirDirty bool) error 
 
 // syncFS is syncFiles by one shared syncfs, begun after round begun, which
 // covers every file and directory of the log. The rolled segments' indexes
-// are still visited so they release their descriptors (their pages are
-// clean by then).
+// are still visited so they release their descriptors (a nil fsync).
 func (l *Log) syncFS(fss *FSSync, begun uint64, idx []*segment) error {
 	if err := fss.SyncAfter(begun); err != nil {
 		return err
 	}
 	for _, s := range idx {
-		if err := s.syncIndexes(syncedByFS); err != nil {
+		if err := s.syncIndexes(nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-func syncedByFS(*os.File) error { return nil }
 
 // floorSegment returns the index of the last segment whose base is <= off,
 // or 0 when off is below every segment.
@@ -273,7 +289,10 @@ func (l *Log) maybeCheckpointRecovery() {
 	same := base == l.ckRecoveryBase
 	l.ckMu.Unlock()
 	if !same {
-		if err := l.writeCheckpoint(checkpoint{}); err != nil {
+		// Out of descriptors, the checkpoint keeps an older recovery
+		// point, which only makes a recovery scan more; the next round
+		// writes it.
+		if err := l.writeCheckpoint(checkpoint{}); err != nil && !errors.Is(err, ErrResourceExhausted) {
 			l.mu.Lock()
 			l.failLocked(err)
 			l.mu.Unlock()

@@ -165,7 +165,7 @@ func parseLeaderEpochCheckpoint(b []byte) ([]EpochEntry, error) {
 // load reads the checkpoint; a missing file is an empty cache.
 func (c *leaderEpochCache) load(dir string) error {
 	c.path = filepath.Join(dir, leaderEpochCheckpointName)
-	b, err := os.ReadFile(c.path)
+	b, err := readFile(c.path)
 	if os.IsNotExist(err) {
 		return nil
 	}

@@ -36,7 +36,7 @@ func (l *Log) persistEpochsLazilyLocked() error {
 // syncEpochCheckpoint fsyncs the checkpoint file (a sync round, outside
 // mu; a concurrent replace marks it dirty again for the next round).
 func (l *Log) syncEpochCheckpoint() error {
-	f, err := os.Open(filepath.Join(l.dir, leaderEpochCheckpointName))
+	f, err := openFile(filepath.Join(l.dir, leaderEpochCheckpointName), os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", leaderEpochCheckpointName, err)
 	}
@@ -56,7 +56,7 @@ func (l *Log) syncEpochCheckpoint() error {
 func writeFileReplace(dir, name string, data []byte) error {
 	path := filepath.Join(dir, name)
 	tmp := path + tmpSuffix
-	err := os.WriteFile(tmp, data, 0o644)
+	err := writeFile(tmp, data, 0o644)
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}

@@ -29,6 +29,7 @@ import (
 type Log struct {
 	dir     string
 	topicID model.TopicID
+	files   *fileOwner // shared with the segments (files.go)
 
 	// Test seams, set before the Log is shared.
 	nowMs     func() int64
@@ -74,10 +75,12 @@ type Log struct {
 }
 
 func newLog(dir string, topicID model.TopicID, cfg Config) *Log {
+	cfg = cfg.normalized()
 	l := &Log{
 		dir:            dir,
 		topicID:        topicID,
-		cfg:            cfg.normalized(),
+		files:          newFileOwner(cfg.Janitor, cfg.FileDeleteDelayMs),
+		cfg:            cfg,
 		nowMs:          func() int64 { return time.Now().UnixMilli() },
 		fsync:          fdatasync,
 		pendingDeletes: make(map[*segment]*time.Timer),
@@ -114,7 +117,7 @@ func create(dir string, topicID model.TopicID, cfg Config) (*Log, error) {
 	if err := l.epochs.persist(); err != nil {
 		return nil, err
 	}
-	s, err := createSegment(dir, 0, l.cfg, l.nowMs())
+	s, err := createSegment(dir, 0, l.files, l.cfg, l.nowMs())
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +162,12 @@ func (l *Log) Size() int64 { return l.bytes.Load() }
 func (l *Log) RecoveryPoint() model.Offset { return l.flush.durableOffset() }
 
 // SetConfig replaces the configuration. Segment and index sizes apply to
-// segments created from now on.
+// segments created from now on; the janitor stays the one the log was
+// made with.
 func (l *Log) SetConfig(cfg Config) {
 	l.mu.Lock()
 	l.cfg = cfg.normalized()
+	l.files.holdMs.Store(l.cfg.FileDeleteDelayMs)
 	l.mu.Unlock()
 }
 
@@ -232,7 +237,7 @@ func (l *Log) shutdown() error {
 	failed := l.failed
 	var err error
 	if failed == nil {
-		err = s.onBecomeInactive()
+		err = s.finish()
 		l.needIndexSync = append(l.needIndexSync, s)
 	}
 	l.mu.Unlock()

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -116,8 +117,13 @@ func (l *Log) maybeAssignEpochLocked(epoch model.LeaderEpoch, start model.Offset
 	if epoch < 0 || epoch <= l.epochs.latestEpoch() {
 		return nil
 	}
+	before := append([]EpochEntry(nil), l.epochs.entries...)
 	l.epochs.assign(epoch, start)
 	if err := l.persistEpochsLazilyLocked(); err != nil {
+		if errors.Is(err, ErrResourceExhausted) {
+			l.epochs.entries = before // nothing was written: as before the call
+			return fmt.Errorf("assign leader epoch %d: %w", epoch, err)
+		}
 		l.failLocked(err)
 		return fmt.Errorf("%w: %w", ErrLogFailed, err)
 	}
@@ -133,6 +139,18 @@ func (l *Log) writeAt(f *os.File, b []byte, off int64) (int, error) {
 		return f.WriteAt(b, off)
 	}
 	return sysio.WriteAt(f, b, off)
+}
+
+// failUnlessExhaustedLocked fails the log for err, an error of an
+// operation that changed nothing yet, unless the process is merely out of
+// descriptors or maps (ErrResourceExhausted): that fails the request at
+// hand and leaves the log writable. Called under mu.
+func (l *Log) failUnlessExhaustedLocked(op string, err error) error {
+	if errors.Is(err, ErrResourceExhausted) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	l.failLocked(err)
+	return fmt.Errorf("%s: %w: %w", op, ErrLogFailed, err)
 }
 
 // checkSizeLocked rejects an append larger than segment.bytes (Kafka's
@@ -151,18 +169,26 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 		return err
 	}
 	s := l.active()
+	fs, err := s.pinWritable()
+	if err != nil {
+		// Nothing changed: only this append fails (ErrResourceExhausted
+		// when the process is out of descriptors or maps).
+		return fmt.Errorf("append to segment %d: %w", s.base, err)
+	}
 	pos := s.size.Load()
-	if _, err := l.writeAt(s.log, data, pos); err != nil {
+	if _, err := l.writeAt(fs.log, data, pos); err != nil {
 		// Cut any partial write so the file ends on a batch boundary.
-		if terr := s.log.Truncate(pos); terr != nil {
+		if terr := fs.log.Truncate(pos); terr != nil {
 			err = fmt.Errorf("%w (and truncate: %v)", err, terr)
 		}
+		s.unpin(fs)
 		l.failLocked(err)
 		return fmt.Errorf("append to segment %d: %w: %w", s.base, ErrLogFailed, err)
 	}
 	// Size first: an index entry never points past the bytes readers see.
 	s.size.Store(pos + int64(len(data)))
 	s.indexRun(data, pos, l.cfg.IndexIntervalBytes)
+	s.unpin(fs)
 	l.bytes.Add(int64(len(data)))
 	l.next = info.last + 1
 	l.leo.Store(int64(l.next))
@@ -218,14 +244,18 @@ func (l *Log) rollLocked(base model.Offset) error {
 	if old.size.Load() == 0 && old.base == base {
 		return nil
 	}
-	if err := old.onBecomeInactive(); err != nil {
-		l.failLocked(err)
-		return fmt.Errorf("roll: %w: %w", ErrLogFailed, err)
-	}
-	s, err := createSegment(l.dir, base, l.cfg, l.nowMs())
+	// The new segment first: when the process is out of descriptors,
+	// nothing has changed yet and only the request at hand fails.
+	s, err := createSegment(l.dir, base, l.files, l.cfg, l.nowMs())
 	if err != nil {
-		l.failLocked(err)
-		return fmt.Errorf("roll: %w: %w", ErrLogFailed, err)
+		return l.failUnlessExhaustedLocked("roll", err)
+	}
+	if err := old.finish(); err != nil {
+		s.release()
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+			os.Remove(segmentName(l.dir, base, suf))
+		}
+		return l.failUnlessExhaustedLocked("roll", err)
 	}
 	segs := l.segments()
 	next := make([]*segment, 0, len(segs)+1)

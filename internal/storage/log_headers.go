@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/sluice-io/sluice/internal/batch"
@@ -17,7 +19,9 @@ import (
 // The Header is only valid during the call; fn must not call the Log's
 // writers. Scanning takes no lock: segments are pinned one at a time, and
 // a segment deleted by retention meanwhile is skipped (the scan goes on
-// from the log start offset). An error from fn ends the scan and is
+// from the log start offset). A segment whose files the scan had to open
+// is closed again after it (a one-off scan of every partition at start-up
+// must not keep them all open). An error from fn ends the scan and is
 // returned.
 func (l *Log) ScanBatchHeaders(from model.Offset, fn func(batch.Header) error) error {
 	end := model.Offset(l.leo.Load())
@@ -29,12 +33,16 @@ func (l *Log) ScanBatchHeaders(from model.Offset, fn func(batch.Header) error) e
 		pinned := true
 		for ; i < len(segs) && next < end; i++ {
 			s := segs[i]
-			if !s.acquire() {
+			fs, opened, err := s.pinOnce()
+			if errors.Is(err, errSegmentGone) {
 				pinned = false
 				break
 			}
-			n, err := s.scanHeaders(next, end, fn)
-			s.release()
+			if err != nil {
+				return fmt.Errorf("scan batch headers: %w", err)
+			}
+			n, err := s.scanHeaders(fs, next, end, fn)
+			s.unpinOnce(fs, opened)
 			if err != nil {
 				return err
 			}
@@ -56,10 +64,10 @@ func (l *Log) ScanBatchHeaders(from model.Offset, fn func(batch.Header) error) e
 
 // scanHeaders walks s from the batch holding from and calls fn for each
 // batch below end. It returns the offset after the last batch visited.
-func (s *segment) scanHeaders(from, end model.Offset, fn func(batch.Header) error) (model.Offset, error) {
-	r := newHeaderReader(s, s.size.Load())
+func (s *segment) scanHeaders(fs *fileSet, from, end model.Offset, fn func(batch.Header) error) (model.Offset, error) {
+	r := newHeaderReader(fs.log, s.base, s.size.Load())
 	defer r.done()
-	pos := r.seek(from)
+	pos := r.seek(&s.offIdx, from)
 	next := from
 	for {
 		b, err := r.at(pos)

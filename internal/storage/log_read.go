@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/sluice-io/sluice/internal/model"
@@ -12,7 +13,9 @@ import (
 // batch. It returns an empty Chunk at the log end (and when the first batch
 // does not fit without minOneBatch), and ErrOffsetOutOfRange when from is
 // outside [LogStartOffset, LogEndOffset]. Read takes no lock and does not
-// allocate.
+// allocate while the segment's files are open; when the janitor closed
+// them, it opens them again (files.go), and an error wrapping
+// ErrResourceExhausted means the process is out of descriptors or maps.
 func (l *Log) Read(from model.Offset, maxBytes int32, minOneBatch bool) (Chunk, error) {
 	return l.read(from, -1, maxBytes, minOneBatch)
 }
@@ -58,15 +61,22 @@ func (l *Log) readSegments(from, limit model.Offset, bounded bool, maxBytes int3
 	segs := l.segments()
 	for i := floorSegment(segs, from); i < len(segs); i++ {
 		s := segs[i]
-		if !s.acquire() {
-			return Chunk{}, false, nil
+		fs, err := s.pin()
+		if err != nil {
+			if errors.Is(err, errSegmentGone) {
+				return Chunk{}, false, nil
+			}
+			return Chunk{}, true, fmt.Errorf("read at %d: %w", from, err)
 		}
 		segLimit := limit
 		if !bounded || (i+1 < len(segs) && segs[i+1].base <= limit) {
 			segLimit = -1 // the limit lies beyond this segment
 		}
-		c, found, err := s.read(from, segLimit, maxBytes, minOneBatch)
-		s.release()
+		c, found, err := s.read(fs, from, segLimit, maxBytes, minOneBatch)
+		if c.Size > 0 {
+			s.noteChunk() // before unpin: the janitor keeps the set open for it
+		}
+		s.unpin(fs)
 		if err != nil || found {
 			return c, true, err
 		}
@@ -77,16 +87,17 @@ func (l *Log) readSegments(from, limit model.Offset, bounded bool, maxBytes int3
 	return Chunk{}, true, nil // nothing at or after from yet
 }
 
-// read serves Read from one segment; found is false when no batch at or
-// after from lies in the segment. limit < 0 means no offset limit here.
-func (s *segment) read(from, limit model.Offset, maxBytes int32, minOneBatch bool) (Chunk, bool, error) {
+// read serves Read from one segment through its pinned set fs; found is
+// false when no batch at or after from lies in the segment. limit < 0 means
+// no offset limit here.
+func (s *segment) read(fs *fileSet, from, limit model.Offset, maxBytes int32, minOneBatch bool) (Chunk, bool, error) {
 	end := s.size.Load()
-	first, found, err := s.locate(from, end)
+	first, found, err := s.locate(fs, from, end)
 	if err != nil || !found {
 		return Chunk{}, false, err
 	}
 	if limit >= 0 {
-		b, ok, err := s.locate(limit, end)
+		b, ok, err := s.locate(fs, limit, end)
 		if err != nil {
 			return Chunk{}, true, err
 		}
@@ -100,7 +111,7 @@ func (s *segment) read(from, limit model.Offset, maxBytes int32, minOneBatch boo
 	}
 	size := avail
 	if avail > int64(maxBytes) {
-		b, err := s.boundaryBefore(first.pos, first.pos+int64(max(maxBytes, 0)), end)
+		b, err := s.boundaryBefore(fs, first.pos, first.pos+int64(max(maxBytes, 0)), end)
 		if err != nil {
 			return Chunk{}, true, err
 		}
@@ -112,5 +123,5 @@ func (s *segment) read(from, limit model.Offset, maxBytes int32, minOneBatch boo
 	if size == 0 {
 		return Chunk{}, true, nil
 	}
-	return Chunk{File: s.log, Pos: first.pos, Size: size, FirstOffset: first.base}, true, nil
+	return Chunk{File: fs.log, Pos: first.pos, Size: size, FirstOffset: first.base}, true, nil
 }

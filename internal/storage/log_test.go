@@ -278,7 +278,7 @@ func TestPreallocate(t *testing.T) {
 	l := newTestLog(t, cfg)
 	appendBatches(t, l, 100, 2, 1000, 0) // several rolls
 	for _, s := range l.segments() {
-		fi, _ := s.log.Stat()
+		fi, _ := os.Stat(segmentName(s.dir, s.base, logSuffix))
 		if fi.Size() != s.size.Load() {
 			t.Errorf("segment %d: file %d bytes, data %d", s.base, fi.Size(), s.size.Load())
 		}

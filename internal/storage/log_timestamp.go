@@ -12,11 +12,15 @@ import "github.com/sluice-io/sluice/internal/model"
 func (l *Log) OffsetForTimestamp(ts int64) (off model.Offset, batchTs int64, found bool) {
 	lso := model.Offset(l.lso.Load())
 	for _, s := range l.segments() {
-		if s.maxTs.Load() < ts || !s.acquire() {
+		if s.maxTs.Load() < ts {
 			continue
 		}
-		b, ok := s.findTimestamp(ts, lso)
-		s.release()
+		fs, err := s.pin()
+		if err != nil {
+			continue // deleted meanwhile, or unreadable: as a batch that does not match
+		}
+		b, ok := s.findTimestamp(fs, ts, lso)
+		s.unpin(fs)
 		if ok {
 			return max(b.base, lso), b.maxTs, true
 		}
@@ -28,17 +32,17 @@ func (l *Log) OffsetForTimestamp(ts int64) (off model.Offset, batchTs int64, fou
 // MaxTimestamp is >= ts and whose last offset is >= lso. A hint whose
 // entry does not hold (the batch ending at its offset carries its
 // timestamp) is not used: as in seek, a damaged index costs a longer
-// walk, never a wrong answer.
-func (s *segment) findTimestamp(ts int64, lso model.Offset) (batchInfo, bool) {
-	r := newHeaderReader(s, s.size.Load())
+// walk, never a wrong answer. fs is s's pinned file set.
+func (s *segment) findTimestamp(fs *fileSet, ts int64, lso model.Offset) (batchInfo, bool) {
+	r := newHeaderReader(fs.log, s.base, s.size.Load())
 	defer r.done()
 	entryTs, hint := s.timeIdx.lookup(ts)
 	if entryTs >= 0 {
-		if b, found, err := r.find(r.seek(hint), hint); err != nil || !found || b.last != hint || b.maxTs != entryTs {
+		if b, found, err := r.find(r.seek(&s.offIdx, hint), hint); err != nil || !found || b.last != hint || b.maxTs != entryTs {
 			hint = s.base
 		}
 	}
-	pos := r.seek(max(hint, lso))
+	pos := r.seek(&s.offIdx, max(hint, lso))
 	for {
 		b, err := r.at(pos)
 		if err != nil {
@@ -65,14 +69,19 @@ func (l *Log) MaxTimestamp() (off model.Offset, ts int64) {
 			best, ts, off = s, t, s.maxTsOffset
 		}
 	}
-	if best == nil || !best.acquire() {
+	if best == nil {
+		l.mu.Unlock()
+		return -1, -1
+	}
+	fs, err := best.pin()
+	if err != nil {
 		l.mu.Unlock()
 		return -1, -1
 	}
 	lso := model.Offset(l.lso.Load())
 	l.mu.Unlock()
-	defer best.release()
-	b, found, err := best.locate(off, best.size.Load())
+	defer best.unpin(fs)
+	b, found, err := best.locate(fs, off, best.size.Load())
 	if err == nil && found {
 		off = b.base
 	}

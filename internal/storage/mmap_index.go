@@ -24,11 +24,15 @@ type mapping struct{ b []byte }
 // only touch entries below the count, which stay inside the file). Indexes of
 // older segments are mapped read-only on first use.
 //
+// The maps and the descriptor belong to the segment's file set (files.go):
+// they are made only while a set is pinned, and close tears them down
+// when the set closes, keeping the entry count, the capacity and the path,
+// so the next set maps the index as it was (reopenWritable, or load).
+//
 // Safe for concurrent use by one writer (under Log.mu) and any number of
 // readers. The caller guarantees no reader runs once close has started (the
-// segment refcount does).
+// file set's pin count does).
 type mmapIndex struct {
-	path      string
 	entrySize int64
 	m         atomic.Pointer[mapping] // nil until loaded
 	n         atomic.Int64            // valid entries
@@ -38,10 +42,16 @@ type mmapIndex struct {
 	next [16]byte
 	warm int64
 
-	mu         sync.Mutex // guards the fields below and loading m
-	file       *os.File   // open while writable, and until synced after trim
-	maxEntries int64      // capacity of the writable mapping
+	mu   sync.Mutex // guards the fields below and loading m
+	path string     // renamed *.deleted with its segment
+	file *os.File   // open while writable, and until synced after trim
+	// maxEntries is the capacity while the index takes entries, 0 once
+	// trimmed. Written under mu by the writer, which reads it without.
+	maxEntries int64
 	retired    []*mapping // older mappings, unmapped at close
+	// dirty: writable since the last sync; sync reaches the file by path
+	// when its descriptor was closed meanwhile.
+	dirty bool
 }
 
 // openReadOnly prepares a lazily mapped, read-only index of size bytes.
@@ -50,50 +60,91 @@ func (x *mmapIndex) openReadOnly(path string, entrySize, size int64) {
 	x.n.Store(size / entrySize)
 }
 
-// openWritable maps path read-write with room for maxBytes of entries,
-// keeping the first entries entries already in the file (or creating it).
-func (x *mmapIndex) openWritable(path string, entrySize, maxBytes, entries int64) error {
+// prepareWritable sets the index up to take entries, room for maxBytes of
+// them, keeping the first entries; nothing is opened (reopenWritable maps
+// it under the writer's file set).
+func (x *mmapIndex) prepareWritable(path string, entrySize, maxBytes, entries int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.path, x.entrySize = path, entrySize
+	x.maxEntries = max(maxBytes/entrySize, entries)
+	x.n.Store(entries)
+}
+
+// setCapacity makes a trimmed index take entries again, room for maxBytes
+// of them (a truncation made its segment the active one again).
+func (x *mmapIndex) setCapacity(maxBytes int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.maxEntries = max(maxBytes/x.entrySize, x.n.Load())
+}
+
+// stopEntries stops accepting entries without touching the file (its
+// entries are already exact on disk).
+func (x *mmapIndex) stopEntries() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.maxEntries = 0
+}
+
+// openWritable maps path read-write with room for maxBytes of entries,
+// keeping the first entries entries already in the file (or creating it).
+func (x *mmapIndex) openWritable(path string, entrySize, maxBytes, entries int64) error {
+	x.prepareWritable(path, entrySize, maxBytes, entries)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	// A rebuild starts empty: drop any stale content before extending.
+	return x.mapWritableLocked(entries == 0)
+}
+
+// reopenWritable maps the index read-write at its capacity, keeping its
+// entries (the active segment's set was closed while idle).
+func (x *mmapIndex) reopenWritable() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.mapWritableLocked(false)
+}
+
+func (x *mmapIndex) mapWritableLocked(reset bool) error {
 	if x.file == nil {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := openFile(x.path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return fmt.Errorf("open index: %w", err)
 		}
 		x.file = f
 	}
-	size := max(maxBytes/entrySize, entries) * entrySize
-	if entries == 0 {
-		// Drop any stale content before extending (a rebuild starts empty).
+	x.dirty = true
+	size := x.maxEntries * x.entrySize
+	if reset {
 		if err := x.file.Truncate(0); err != nil {
-			return fmt.Errorf("reset index %s: %w", path, err)
+			return fmt.Errorf("reset index %s: %w", x.path, err)
 		}
 	}
-	if err := x.file.Truncate(size); err != nil {
-		return fmt.Errorf("resize index %s: %w", path, err)
+	if fi, err := x.file.Stat(); err != nil || fi.Size() != size {
+		if err := x.file.Truncate(size); err != nil {
+			return fmt.Errorf("resize index %s: %w", x.path, err)
+		}
 	}
 	var b []byte
 	if size > 0 {
 		var err error
-		b, err = unix.Mmap(int(x.file.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		b, err = mmapFile(x.file, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 		if err != nil {
-			return fmt.Errorf("mmap index %s: %w", path, err)
+			return fmt.Errorf("map index: %w", err)
 		}
 	}
 	if old := x.m.Load(); old != nil {
 		x.retired = append(x.retired, old)
 	}
-	x.maxEntries = size / entrySize
 	x.warm = 0
-	x.n.Store(entries)
 	x.m.Store(&mapping{b: b})
 	return nil
 }
 
 // view returns the mapped bytes and the number of valid entries in them.
 // A mapping that cannot be loaded reads as empty: lookups then fall back to
-// the start of the segment, which is slower but still correct.
+// the start of the segment, which is slower but still correct. Call it with
+// the segment's file set pinned.
 func (x *mmapIndex) view() ([]byte, int) {
 	m := x.m.Load()
 	if m == nil {
@@ -103,22 +154,30 @@ func (x *mmapIndex) view() ([]byte, int) {
 	return m.b, int(min(n, int64(len(m.b))/x.entrySize))
 }
 
+// load maps the index read-only. A failure is not kept: the next view
+// tries again (the process may have been out of descriptors for a moment).
 func (x *mmapIndex) load() *mapping {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if m := x.m.Load(); m != nil {
 		return m
 	}
-	m := &mapping{}
-	if size := int(x.n.Load() * x.entrySize); size > 0 {
-		if f, err := os.Open(x.path); err == nil {
-			// The mapping outlives the descriptor.
-			if b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED); err == nil {
-				m.b = b
-			}
-			f.Close()
-		}
+	size := int(x.n.Load() * x.entrySize)
+	if size == 0 {
+		m := &mapping{}
+		x.m.Store(m)
+		return m
 	}
+	f, err := openFile(x.path, os.O_RDONLY, 0)
+	if err != nil {
+		return &mapping{}
+	}
+	defer f.Close() // the mapping outlives the descriptor
+	b, err := mmapFile(f, 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return &mapping{}
+	}
+	m := &mapping{b: b}
 	x.m.Store(m)
 	return m
 }
@@ -160,15 +219,16 @@ func (x *mmapIndex) publish() {
 // entries returns the number of valid entries.
 func (x *mmapIndex) entries() int64 { return x.n.Load() }
 
-// writable reports whether the index accepts entries.
-func (x *mmapIndex) writable() bool {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.maxEntries > 0 && x.file != nil
-}
-
 // truncateEntries keeps the first n entries.
 func (x *mmapIndex) truncateEntries(n int64) { x.n.Store(min(n, x.n.Load())) }
+
+// setPath follows a rename of the file (a segment renamed *.deleted), so
+// a later load maps the right file.
+func (x *mmapIndex) setPath(path string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.path = path
+}
 
 // trim shrinks the file to its valid entries and stops accepting entries.
 // The descriptor stays open until sync.
@@ -176,33 +236,56 @@ func (x *mmapIndex) trim() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.maxEntries = 0
-	if x.file == nil {
-		return nil
+	x.dirty = true
+	size := x.n.Load() * x.entrySize
+	var err error
+	if x.file != nil {
+		err = x.file.Truncate(size)
+	} else {
+		err = os.Truncate(x.path, size)
 	}
-	if err := x.file.Truncate(x.n.Load() * x.entrySize); err != nil {
+	if err != nil {
 		return fmt.Errorf("trim index %s: %w", x.path, err)
 	}
 	return nil
 }
 
 // sync makes the entries durable (msync, then fdatasync for the size) and,
-// once the index is no longer writable, closes its descriptor.
+// once the index is no longer writable, closes its descriptor. A
+// descriptor closed with its file set is reopened by path to sync. A nil
+// fsync means a syncfs covered the file: only the descriptor is closed.
 func (x *mmapIndex) sync(fsync func(*os.File) error) error {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	if x.file == nil {
+		dirty, path := x.dirty, x.path
+		x.dirty = false
+		x.mu.Unlock()
+		if !dirty || fsync == nil {
+			return nil
+		}
+		// Outside mu: the open may relieve, which closes other sets.
+		if err := syncPath(path, fsync); err != nil {
+			x.mu.Lock()
+			x.dirty = true
+			x.mu.Unlock()
+			return err
+		}
 		return nil
 	}
-	if m := x.m.Load(); m != nil && len(m.b) > 0 {
-		if n := x.n.Load() * x.entrySize; n > 0 {
-			if err := unix.Msync(m.b[:pageCeil(n, len(m.b))], unix.MS_SYNC); err != nil {
-				return fmt.Errorf("msync index %s: %w", x.path, err)
+	defer x.mu.Unlock()
+	if fsync != nil {
+		if m := x.m.Load(); m != nil && len(m.b) > 0 {
+			if n := x.n.Load() * x.entrySize; n > 0 {
+				if err := unix.Msync(m.b[:pageCeil(n, len(m.b))], unix.MS_SYNC); err != nil {
+					return fmt.Errorf("msync index %s: %w", x.path, err)
+				}
 			}
 		}
+		if err := fsync(x.file); err != nil {
+			return fmt.Errorf("sync index %s: %w", x.path, err)
+		}
 	}
-	if err := fsync(x.file); err != nil {
-		return fmt.Errorf("sync index %s: %w", x.path, err)
-	}
+	x.dirty = false
 	if x.maxEntries == 0 {
 		err := x.file.Close()
 		x.file = nil
@@ -217,7 +300,8 @@ func pageCeil(n int64, limit int) int {
 	return int(min((n+p-1)/p*p, int64(limit)))
 }
 
-// close unmaps and closes everything. No reader may run concurrently.
+// close unmaps and closes everything, keeping the entry count, capacity
+// and path (its file set closes). No reader may run concurrently.
 func (x *mmapIndex) close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -48,7 +48,7 @@ func writePartitionMetadata(dir string, id model.TopicID) error {
 // readPartitionMetadata returns the zero id when the file does not exist
 // (Kafka tolerates logs created before topic ids).
 func readPartitionMetadata(dir string) (model.TopicID, error) {
-	b, err := os.ReadFile(filepath.Join(dir, partitionMetadataName))
+	b, err := readFile(filepath.Join(dir, partitionMetadataName))
 	if os.IsNotExist(err) {
 		return model.TopicID{}, nil
 	}

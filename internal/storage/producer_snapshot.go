@@ -162,7 +162,7 @@ func (l *Log) WriteProducerSnapshot(off model.Offset, entries []ProducerSnapshot
 	name := filepath.Base(segmentName(l.dir, off, producerSnapshotSuffix))
 	path := filepath.Join(l.dir, name)
 	tmp := path + tmpSuffix
-	err := os.WriteFile(tmp, encodeProducerSnapshot(off, entries), 0o644)
+	err := writeFile(tmp, encodeProducerSnapshot(off, entries), 0o644)
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
@@ -210,7 +210,7 @@ func (l *Log) LoadProducerSnapshot() (off model.Offset, entries []ProducerSnapsh
 			os.Remove(path)
 			continue
 		}
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
 			return 0, nil, false, fmt.Errorf("read producer snapshot %d: %w", offs[i], err)
 		}

@@ -81,7 +81,7 @@ func (l *Log) recover() error {
 			s.removeDeleted()
 			s.release()
 		}
-		s, err := createSegment(l.dir, lso, l.cfg, l.nowMs())
+		s, err := createSegment(l.dir, lso, l.files, l.cfg, l.nowMs())
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (l *Log) ckTrustsClean(ck checkpoint, bases []model.Offset) bool {
 // loadSegments opens every segment, trusting or recovering each.
 func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, error) {
 	if len(bases) == 0 {
-		s, err := createSegment(l.dir, ck.logStartOffset, l.cfg, l.nowMs())
+		s, err := createSegment(l.dir, ck.logStartOffset, l.files, l.cfg, l.nowMs())
 		if err != nil {
 			return nil, err
 		}
@@ -167,6 +167,7 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 			}
 			return nil, err
 		}
+		s.closeUnpinned() // Open leaves the files closed: one segment open at a time
 		segs = append(segs, s)
 		if truncated && !isLast {
 			// A torn batch in the middle: everything after it is suspect.
@@ -179,12 +180,7 @@ func (l *Log) loadSegments(bases []model.Offset, ck checkpoint) ([]*segment, err
 			break
 		}
 	}
-	last := segs[len(segs)-1]
-	if !last.offIdx.writable() {
-		if err := last.openIndexesWritable(l.cfg, last.offIdx.entries(), last.timeIdx.entries()); err != nil {
-			return nil, err
-		}
-	}
+	segs[len(segs)-1].makeActive(int64(l.cfg.SegmentIndexBytes)) // mapped by the first append
 	return segs, nil
 }
 
@@ -205,16 +201,11 @@ func sort0(bases []model.Offset, off model.Offset) int {
 // fsynced in the next sync round: the recovery point must never pass
 // indexes that a power loss could take back (issue 13, defect 12).
 func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted, durable bool, mark *writtenMark) (*segment, bool, error) {
-	f, err := os.OpenFile(segmentName(l.dir, base, logSuffix), os.O_RDWR, 0)
+	fi, err := os.Stat(segmentName(l.dir, base, logSuffix))
 	if err != nil {
 		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("open segment %d: %w", base, err)
-	}
-	s := newSegment(l.dir, base, f, l.cfg, l.nowMs())
+	s := newSegment(l.dir, base, l.files, l.cfg, l.nowMs())
 	s.size.Store(fi.Size())
 	if trusted && l.trustSegment(s, limit, isLast) == nil {
 		if !durable {
@@ -223,30 +214,43 @@ func (l *Log) loadSegment(base, limit model.Offset, isLast, trusted, durable boo
 		}
 		return s, false, nil
 	}
-	var truncated int64
-	marked := false
-	if mark != nil {
-		truncated, marked, err = l.loadMarkedSegment(s, *mark)
-	}
-	if !marked && err == nil {
-		truncated, err = l.recoverSegment(s)
-	}
+	fs, err := s.pin()
 	if err != nil {
 		s.release()
 		return nil, false, err
 	}
-	if err := s.truncateTxnIndex(s.next); err != nil { // entries of a cut tail
+	truncated, err := l.scanSegment(s, fs, isLast, mark)
+	s.unpin(fs)
+	if err != nil {
 		s.release()
 		return nil, false, err
 	}
-	if !isLast && truncated == 0 {
-		if err := s.onBecomeInactive(); err != nil {
-			s.release()
-			return nil, false, err
-		}
-	}
 	l.needIndexSync = append(l.needIndexSync, s)
 	return s, truncated > 0, nil
+}
+
+// scanSegment recovers s (its set fs pinned) from its mark, or by a scan
+// of all its batches, and makes it inactive unless it is the last.
+func (l *Log) scanSegment(s *segment, fs *fileSet, isLast bool, mark *writtenMark) (truncated int64, err error) {
+	marked := false
+	if mark != nil {
+		truncated, marked, err = l.loadMarkedSegment(s, fs, *mark)
+	}
+	if !marked && err == nil {
+		truncated, err = l.recoverSegment(s, fs)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := s.truncateTxnIndex(s.next); err != nil { // entries of a cut tail
+		return 0, err
+	}
+	if !isLast && truncated == 0 {
+		if err := s.onBecomeInactive(fs); err != nil {
+			return 0, err
+		}
+	}
+	return truncated, nil
 }
 
 // trustSegment sets up a segment from its index files without scanning
@@ -269,14 +273,19 @@ func (l *Log) trustSegment(s *segment, limit model.Offset, isLast bool) error {
 	if err := checkTimeIndex(s.base, timeFirst, timeLast, limit); err != nil {
 		return err
 	}
-	if isLast {
-		if err := s.openIndexesWritable(l.cfg, offSize/offsetEntrySize, timeSize/timeEntrySize); err != nil {
-			return err
-		}
-		return s.loadTail(false)
-	}
 	s.offIdx.openReadOnly(offPath, offsetEntrySize, offSize)
 	s.timeIdx.openReadOnly(timePath, timeEntrySize, timeSize)
+	if isLast {
+		// Trusted only after a clean shutdown, which left the index files
+		// exact: the first append maps them writable.
+		s.finalized = true
+		fs, err := s.pin()
+		if err != nil {
+			return err
+		}
+		defer s.unpin(fs)
+		return s.loadTail(fs, false)
+	}
 	s.maxTs.Store(-1)
 	if timeLast != nil {
 		ts, off := decodeTimeEntry(s.base, timeLast)
@@ -291,7 +300,7 @@ func (l *Log) trustSegment(s *segment, limit model.Offset, isLast bool) error {
 // and last entries (nil when absent). A missing file or a size that is not
 // a whole number of entries is errCorruptIndex.
 func readIndexEnds(path string, entrySize int64) (size int64, first, prev, last []byte, err error) {
-	f, err := os.Open(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return 0, nil, nil, nil, errCorruptIndex
 	}
@@ -321,30 +330,30 @@ var errStopScan = errors.New("stop scan")
 
 // recoverSegment rebuilds s's indexes by scanning every batch with its CRC
 // and truncates the first bad batch and everything after it. It returns
-// the number of bytes truncated.
-func (l *Log) recoverSegment(s *segment) (int64, error) {
+// the number of bytes truncated. fs is s's pinned set.
+func (l *Log) recoverSegment(s *segment, fs *fileSet) (int64, error) {
 	s.offIdx.close()
 	s.timeIdx.close()
-	if err := s.openIndexesWritable(l.cfg, 0, 0); err != nil {
+	if err := s.openIndexesWritable(fs, int64(l.cfg.SegmentIndexBytes), 0, 0); err != nil {
 		return 0, err
 	}
 	s.next, s.bytesSinceIndex = s.base, 0
 	s.maxTs.Store(-1)
 	s.maxTsOffset, s.hasRollingTs = s.base, false
-	return l.scanSegmentFrom(s, 0)
+	return l.scanSegmentFrom(s, fs, 0)
 }
 
 // scanSegmentFrom CRC-checks the batches of s from byte from (a batch
 // boundary; s's state and indexes describe the bytes before it), indexes
 // them, and truncates the first bad batch and everything after it. It
 // returns the number of bytes truncated.
-func (l *Log) scanSegmentFrom(s *segment, from int64) (int64, error) {
+func (l *Log) scanSegmentFrom(s *segment, fs *fileSet, from int64) (int64, error) {
 	size := s.size.Load()
 	if size <= from {
 		return 0, nil
 	}
 	start := from &^ int64(os.Getpagesize()-1) // mmap offsets are page-aligned
-	mapped, err := unix.Mmap(int(s.log.Fd()), start, int(size-start), unix.PROT_READ, unix.MAP_SHARED)
+	mapped, err := mmapFile(fs.log, start, int(size-start), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return 0, fmt.Errorf("map segment %d: %w", s.base, err)
 	}
@@ -369,7 +378,7 @@ func (l *Log) scanSegmentFrom(s *segment, from int64) (int64, error) {
 	if end == size {
 		return 0, nil
 	}
-	if err := s.log.Truncate(end); err != nil {
+	if err := fs.log.Truncate(end); err != nil {
 		return 0, fmt.Errorf("truncate segment %d: %w", s.base, err)
 	}
 	s.size.Store(end)
@@ -420,7 +429,7 @@ func cleanDir(dir string) ([]model.Offset, error) {
 // readCheckpoint reads log-checkpoint; a missing file reads as a zero
 // checkpoint (scan everything).
 func readCheckpoint(dir string) (checkpoint, error) {
-	b, err := os.ReadFile(filepath.Join(dir, logCheckpointName))
+	b, err := readFile(filepath.Join(dir, logCheckpointName))
 	if os.IsNotExist(err) {
 		return checkpoint{}, nil
 	}

@@ -152,8 +152,5 @@ func (s *segment) largestTimestamp() int64 {
 	if ts := s.maxTs.Load(); ts >= 0 {
 		return ts
 	}
-	if fi, err := s.log.Stat(); err == nil {
-		return fi.ModTime().UnixMilli()
-	}
-	return 0
+	return s.modTime()
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -34,16 +35,25 @@ func segmentName(dir string, base model.Offset, suffix string) string {
 // time indexes.
 //
 // Readers use the atomics and the indexes without locks; everything else is
-// written by the Log's writer under Log.mu. A segment stays open while
-// refs > 0: the Log holds one reference until the segment is closed or its
-// deletion delay passes, and every reader pins it for the duration of a call.
+// written by the Log's writer under Log.mu. A segment lives while refs > 0:
+// the Log holds one reference until the segment is closed or its deletion
+// delay passes, and long users (a cleaning pass, a sync round) hold one
+// too. Its files are open only while in use: whoever reads or writes them
+// pins the segment's file set (files.go) for the length of a call.
 type segment struct {
 	base    model.Offset // immutable
 	dir     string       // immutable
-	log     *os.File     // immutable; closed when refs reaches zero
+	owner   *fileOwner   // immutable; shared by the Log's segments
 	offIdx  offsetIndex
 	timeIdx timeIndex
 	txnIdx  txnIndex // aborted transactions, loaded on first use (txn_index.go)
+
+	files   atomic.Pointer[fileSet] // nil or claimed: the next pin opens a new one
+	filesMu sync.Mutex              // serializes opening and closing the set; guards renamed
+	gone    atomic.Bool             // closed for good: never opened again (written under filesMu)
+	renamed bool                    // the files are named *.deleted
+	used    atomic.Int64            // janitor clock at the last unpin
+	chunked atomic.Int64            // janitor clock when a Chunk was last handed out
 
 	size  atomic.Int64 // bytes of whole batches, visible to readers
 	maxTs atomic.Int64 // largest batch MaxTimestamp, -1 when none
@@ -63,12 +73,20 @@ type segment struct {
 	createdMs       int64
 	rollJitterMs    int64
 	preallocated    bool
+	// rwSet is the file set under which both indexes were last mapped
+	// writable (pinWritable maps them again under a newer one).
+	rwSet *fileSet
+	// finalized: the index files on disk are exact (trimmed to their
+	// entries, the final time index entry written), as a roll or Close
+	// leaves them; Close need not open them again.
+	finalized bool
 }
 
-func newSegment(dir string, base model.Offset, f *os.File, cfg Config, nowMs int64) *segment {
-	s := &segment{base: base, dir: dir, log: f, next: base, maxTsOffset: base, createdMs: nowMs}
+func newSegment(dir string, base model.Offset, owner *fileOwner, cfg Config, nowMs int64) *segment {
+	s := &segment{base: base, dir: dir, owner: owner, next: base, maxTsOffset: base, createdMs: nowMs}
 	s.offIdx.base, s.timeIdx.base = base, base
 	s.maxTs.Store(-1)
+	s.chunked.Store(never)
 	s.refs.Store(1)
 	if cfg.SegmentJitterMs > 0 {
 		s.rollJitterMs = rand.Int64N(cfg.SegmentJitterMs)
@@ -76,15 +94,30 @@ func newSegment(dir string, base model.Offset, f *os.File, cfg Config, nowMs int
 	return s
 }
 
-// createSegment creates an empty active segment at base. No live segment
-// has this base (an invariant of the Log), so stale files are overwritten.
-func createSegment(dir string, base model.Offset, cfg Config, nowMs int64) (*segment, error) {
-	f, err := os.OpenFile(segmentName(dir, base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+// createSegment creates an empty active segment at base: its .log and
+// empty index files, all closed again; the first append maps the indexes
+// (pinWritable). No live segment has this base (an invariant of the Log),
+// so stale files are overwritten. A failure leaves no file behind.
+func createSegment(dir string, base model.Offset, owner *fileOwner, cfg Config, nowMs int64) (*segment, error) {
+	s := newSegment(dir, base, owner, cfg, nowMs)
+	if err := s.createFiles(cfg); err != nil {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+			os.Remove(segmentName(dir, base, suf))
+		}
 		return nil, fmt.Errorf("create segment %d: %w", base, err)
 	}
 	os.Remove(segmentName(dir, base, txnIndexSuffix)) // a stale one describes an old log
-	s := newSegment(dir, base, f, cfg, nowMs)
+	s.offIdx.prepareWritable(segmentName(dir, base, indexSuffix), offsetEntrySize, int64(cfg.SegmentIndexBytes), 0)
+	s.timeIdx.prepareWritable(segmentName(dir, base, timeIndexSuffix), timeEntrySize, int64(cfg.SegmentIndexBytes), 0)
+	s.finalized = !s.preallocated
+	return s, nil
+}
+
+func (s *segment) createFiles(cfg Config) error {
+	f, err := openFile(segmentName(s.dir, s.base, logSuffix), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
 	if cfg.Preallocate {
 		// KEEP_SIZE reserves blocks without moving the end of file, so the
 		// file size stays the data size and recovery needs no special case.
@@ -92,23 +125,45 @@ func createSegment(dir string, base model.Offset, cfg Config, nowMs int64) (*seg
 			s.preallocated = true
 		}
 	}
-	if err := s.openIndexesWritable(cfg, 0, 0); err != nil {
-		s.closeFiles()
-		return nil, err
+	if err := f.Close(); err != nil {
+		return err
 	}
-	return s, nil
-}
-
-// openIndexesWritable maps both indexes read-write, keeping the given
-// number of entries of each.
-func (s *segment) openIndexesWritable(cfg Config, offEntries, timeEntries int64) error {
-	if err := s.offIdx.openWritable(segmentName(s.dir, s.base, indexSuffix), offsetEntrySize, int64(cfg.SegmentIndexBytes), offEntries); err != nil {
-		return fmt.Errorf("segment %d: %w", s.base, err)
-	}
-	if err := s.timeIdx.openWritable(segmentName(s.dir, s.base, timeIndexSuffix), timeEntrySize, int64(cfg.SegmentIndexBytes), timeEntries); err != nil {
-		return fmt.Errorf("segment %d: %w", s.base, err)
+	for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		f, err := openFile(segmentName(s.dir, s.base, suf), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// openIndexesWritable maps both indexes read-write under the pinned set
+// fs, with room for capBytes each, keeping the given number of entries of
+// each (0 rebuilds them empty).
+func (s *segment) openIndexesWritable(fs *fileSet, capBytes, offEntries, timeEntries int64) error {
+	if err := s.offIdx.openWritable(segmentName(s.dir, s.base, indexSuffix), offsetEntrySize, capBytes, offEntries); err != nil {
+		return fmt.Errorf("segment %d: %w", s.base, err)
+	}
+	if err := s.timeIdx.openWritable(segmentName(s.dir, s.base, timeIndexSuffix), timeEntrySize, capBytes, timeEntries); err != nil {
+		return fmt.Errorf("segment %d: %w", s.base, err)
+	}
+	s.rwSet, s.finalized = fs, false
+	return nil
+}
+
+// makeActive lets a segment whose indexes were trimmed (or loaded
+// read-only) take entries again, with room for capBytes each; the next
+// pinWritable maps them. Called under Log.mu or before sharing.
+func (s *segment) makeActive(capBytes int64) {
+	if s.offIdx.maxEntries > 0 && s.timeIdx.maxEntries > 0 {
+		return
+	}
+	s.offIdx.setCapacity(capBytes)
+	s.timeIdx.setCapacity(capBytes)
+	s.rwSet = nil
 }
 
 // indexBatch records one appended batch at pos in the in-memory state and
@@ -154,8 +209,9 @@ func (s *segment) timeWaitedForRoll(nowMs, batchTs int64) int64 {
 
 // onBecomeInactive runs when the segment stops being the active one: a
 // final time index entry with the segment's largest timestamp, indexes
-// trimmed to their entries, preallocated blocks released.
-func (s *segment) onBecomeInactive() error {
+// trimmed to their entries, preallocated blocks released. fs is the set
+// pinWritable (or openIndexesWritable) returned.
+func (s *segment) onBecomeInactive(fs *fileSet) error {
 	s.timeIdx.maybeAppend(s.maxTs.Load(), s.maxTsOffset, true)
 	if err := s.offIdx.trim(); err != nil {
 		return err
@@ -163,18 +219,40 @@ func (s *segment) onBecomeInactive() error {
 	if err := s.timeIdx.trim(); err != nil {
 		return err
 	}
+	s.rwSet = nil
 	if s.preallocated {
 		s.preallocated = false
-		if err := s.log.Truncate(s.size.Load()); err != nil {
+		if err := fs.log.Truncate(s.size.Load()); err != nil {
 			return fmt.Errorf("trim segment %d: %w", s.base, err)
 		}
 	}
+	s.finalized = true
 	return nil
 }
 
-// syncIndexes makes both indexes durable.
+// finish makes the segment inactive unless its files already are final
+// (a segment that took no entry since it was opened or created), so an
+// idle partition's Close or roll opens nothing. Called under Log.mu.
+func (s *segment) finish() error {
+	if s.finalized {
+		s.offIdx.stopEntries()
+		s.timeIdx.stopEntries()
+		s.rwSet = nil
+		return nil
+	}
+	fs, err := s.pinWritable()
+	if err != nil {
+		return err
+	}
+	defer s.unpin(fs)
+	return s.onBecomeInactive(fs)
+}
+
+// syncIndexes makes the indexes durable; a nil fsync means a syncfs did
+// (only descriptors are closed). It needs no pin: each index syncs under
+// its mutex, which its file set's teardown takes too.
 func (s *segment) syncIndexes(fsync func(*os.File) error) error {
-	if s.indexFilesUnsynced.Load() {
+	if s.indexFilesUnsynced.Load() && fsync != nil {
 		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			if err := syncPath(segmentName(s.dir, s.base, suf), fsync); err != nil {
 				return err
@@ -185,13 +263,14 @@ func (s *segment) syncIndexes(fsync func(*os.File) error) error {
 	if err := s.offIdx.sync(fsync); err != nil {
 		return err
 	}
-	if err := s.txnIdx.sync(fsync); err != nil {
+	if err := s.txnIdx.sync(s.txnIndexPath(), fsync); err != nil {
 		return err
 	}
 	return s.timeIdx.sync(fsync)
 }
 
-// acquire pins the segment for a reader; false means it is already closed.
+// acquire takes a reference for a long user (a cleaning pass, a sync
+// round); false means the segment is already closed for good.
 func (s *segment) acquire() bool {
 	for {
 		r := s.refs.Load()
@@ -204,43 +283,59 @@ func (s *segment) acquire() bool {
 	}
 }
 
-// release drops a reference; the last one closes the files.
+// release drops a reference; the last one closes the segment for good.
 func (s *segment) release() {
 	if s.refs.Add(-1) == 0 {
-		s.closeFiles()
+		s.closeForGood()
+		s.txnIdx.close()
 	}
 }
 
-func (s *segment) closeFiles() {
-	s.offIdx.close()
-	s.timeIdx.close()
-	s.txnIdx.close()
-	s.log.Close()
-}
-
 // renameDeleted renames the segment's files to *.deleted (Kafka's first
-// step of an asynchronous delete); open descriptors keep working.
+// step of an asynchronous delete); open descriptors keep working, and a
+// set opened later opens the new names.
 func (s *segment) renameDeleted() error {
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
 	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		p := segmentName(s.dir, s.base, suf)
 		if err := os.Rename(p, p+deletedSuffix); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("delete segment %d: %w", s.base, err)
 		}
+		switch suf {
+		case logSuffix:
+			s.renamed = true
+		case indexSuffix:
+			s.offIdx.setPath(p + deletedSuffix)
+		case timeIndexSuffix:
+			s.timeIdx.setPath(p + deletedSuffix)
+		}
 	}
 	return nil
 }
 
-// removeDeleted removes the *.deleted files of the segment.
+// removeDeleted closes the segment for good and removes its *.deleted
+// files (a reader that pinned it keeps reading the unlinked files).
 func (s *segment) removeDeleted() {
+	s.closeForGood()
 	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		os.Remove(segmentName(s.dir, s.base, suf) + deletedSuffix)
 	}
 }
 
+// modTime is the .log file's modification time in ms, 0 if unknown.
+// Called for a segment in the list (under its live name).
+func (s *segment) modTime() int64 {
+	if fi, err := os.Stat(segmentName(s.dir, s.base, logSuffix)); err == nil {
+		return fi.ModTime().UnixMilli()
+	}
+	return 0
+}
+
 // syncPath fsyncs the file at path through fsync; a missing file is
 // nothing to sync.
 func syncPath(path string, fsync func(*os.File) error) error {
-	f, err := os.Open(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"io"
+	"os"
 	"sync"
 
 	"github.com/sluice-io/sluice/internal/batch"
@@ -25,18 +26,20 @@ type batchInfo struct {
 	epoch model.LeaderEpoch
 }
 
-// headerReader reads batch headers of one segment in [.., end) through a
-// pooled buffer. Not safe for concurrent use; call done when finished.
+// headerReader reads batch headers of one segment file in [.., end)
+// through a pooled buffer. Not safe for concurrent use; call done when
+// finished.
 type headerReader struct {
-	s      *segment
+	f      *os.File     // the segment's log, of a pinned file set
+	base   model.Offset // the segment's base offset, for errors
 	end    int64
 	buf    *[walkBufSize]byte
 	bufPos int64
 	bufLen int
 }
 
-func newHeaderReader(s *segment, end int64) headerReader {
-	return headerReader{s: s, end: end, buf: walkBufs.Get().(*[walkBufSize]byte)}
+func newHeaderReader(f *os.File, base model.Offset, end int64) headerReader {
+	return headerReader{f: f, base: base, end: end, buf: walkBufs.Get().(*[walkBufSize]byte)}
 }
 
 func (r *headerReader) done() { walkBufs.Put(r.buf); r.buf = nil }
@@ -48,14 +51,14 @@ func (r *headerReader) at(pos int64) (batchInfo, error) {
 		return batchInfo{}, io.EOF
 	}
 	if pos+batch.HeaderSize > r.end {
-		return batchInfo{}, &CorruptionError{Segment: r.s.base, Position: pos, Reason: "truncated header"}
+		return batchInfo{}, &CorruptionError{Segment: r.base, Position: pos, Reason: "truncated header"}
 	}
 	if pos < r.bufPos || pos+batch.HeaderSize > r.bufPos+int64(r.bufLen) {
 		n := int(min(int64(walkBufSize), r.end-pos))
-		got, err := sysio.ReadAt(r.s.log, r.buf[:n], pos) // a fetch's locate: cached, raw
+		got, err := sysio.ReadAt(r.f, r.buf[:n], pos) // a fetch's locate: cached, raw
 		if got < batch.HeaderSize {
 			if err == nil || err == io.EOF {
-				err = &CorruptionError{Segment: r.s.base, Position: pos, Reason: "short read"}
+				err = &CorruptionError{Segment: r.base, Position: pos, Reason: "short read"}
 			}
 			return batchInfo{}, err
 		}
@@ -64,7 +67,7 @@ func (r *headerReader) at(pos int64) (batchInfo, error) {
 	h := batch.Header(r.buf[pos-r.bufPos:])
 	size := int64(h.Size())
 	if h.Magic() != 2 || h.BatchLength() < batch.HeaderSize-batch.LogOverhead || pos+size > r.end {
-		return batchInfo{}, &CorruptionError{Segment: r.s.base, Position: pos, Reason: "bad batch header"}
+		return batchInfo{}, &CorruptionError{Segment: r.base, Position: pos, Reason: "bad batch header"}
 	}
 	return batchInfo{
 		pos: pos, size: size,
@@ -101,8 +104,8 @@ func (r *headerReader) find(pos int64, off model.Offset) (batchInfo, bool, error
 // wrong entry that would make a walk skip batches without an error; a
 // wrong entry costs a longer walk instead. The header read here stays in
 // r's buffer for the walk that follows: a good entry costs no extra read.
-func (r *headerReader) seek(off model.Offset) int64 {
-	entry, pos := r.s.offIdx.lookup(off)
+func (r *headerReader) seek(x *offsetIndex, off model.Offset) int64 {
+	entry, pos := x.lookup(off)
 	return r.check(entry, pos)
 }
 
@@ -118,17 +121,18 @@ func (r *headerReader) check(last model.Offset, pos int64) int64 {
 }
 
 // locate finds the batch holding off (or the first one after it) in s,
-// starting from the offset index, within the first end bytes.
-func (s *segment) locate(off model.Offset, end int64) (batchInfo, bool, error) {
-	r := newHeaderReader(s, end)
+// starting from the offset index, within the first end bytes. fs is s's
+// pinned file set.
+func (s *segment) locate(fs *fileSet, off model.Offset, end int64) (batchInfo, bool, error) {
+	r := newHeaderReader(fs.log, s.base, end)
 	defer r.done()
-	return r.find(r.seek(off), off)
+	return r.find(r.seek(&s.offIdx, off), off)
 }
 
 // boundaryBefore returns the largest batch boundary in (start, limit], or
 // start when the batch at start ends after limit. start is a batch start.
-func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
-	r := newHeaderReader(s, end)
+func (s *segment) boundaryBefore(fs *fileSet, start, limit, end int64) (int64, error) {
+	r := newHeaderReader(fs.log, s.base, end)
 	defer r.done()
 	pos := max(r.check(s.offIdx.lookupPosition(limit)), start)
 	for {
@@ -146,23 +150,23 @@ func (s *segment) boundaryBefore(start, limit, end int64) (int64, error) {
 	}
 }
 
-// loadTail walks the batches after the last offset index entry to learn
+// loadTail (with s's file set fs pinned) walks the batches after the last offset index entry to learn
 // the segment's next offset (Kafka's readNextOffset). The largest timestamp
 // comes from the last time index entry, which is exact once the segment was
 // closed or rolled (the final entry); after a truncation, rescan is set and
 // the walk starts at that entry's batch instead, as Kafka's
 // loadLargestTimestamp does. Called under Log.mu (or before sharing).
-func (s *segment) loadTail(rescan bool) error {
+func (s *segment) loadTail(fs *fileSet, rescan bool) error {
 	size := s.size.Load()
 	ts, tsOff := s.timeIdx.lastEntry()
 	s.maxTs.Store(ts)
 	s.maxTsOffset = tsOff
 	s.next = s.base
-	r := newHeaderReader(s, size)
+	r := newHeaderReader(fs.log, s.base, size)
 	defer r.done()
 	pos := r.check(s.offIdx.lastEntry())
 	if rescan {
-		pos = min(pos, r.seek(tsOff))
+		pos = min(pos, r.seek(&s.offIdx, tsOff))
 	}
 	for pos < size {
 		b, err := r.at(pos)
@@ -176,16 +180,16 @@ func (s *segment) loadTail(rescan bool) error {
 		s.next = b.last + 1
 		pos += b.size
 	}
-	return s.loadRollingTs()
+	return s.loadRollingTs(fs)
 }
 
 // loadRollingTs reads the first batch's MaxTimestamp (segment.ms rolls).
-func (s *segment) loadRollingTs() error {
+func (s *segment) loadRollingTs(fs *fileSet) error {
 	s.hasRollingTs = false
 	if s.size.Load() == 0 {
 		return nil
 	}
-	r := newHeaderReader(s, s.size.Load())
+	r := newHeaderReader(fs.log, s.base, s.size.Load())
 	defer r.done()
 	b, err := r.at(0)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/storage/storagetest"
@@ -15,6 +16,25 @@ import (
 func BenchmarkAppend(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.SegmentBytes = 64 << 20
+	l := newTestLog(b, cfg)
+	batch := storagetest.BatchOfSize(1024, 0)
+	b.SetBytes(int64(len(batch)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := l.Append(batch, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendJanitor is BenchmarkAppend on a log whose idle files a
+// janitor closes, as sluice serve runs it (the unpin stamps the use).
+func BenchmarkAppendJanitor(b *testing.B) {
+	j := newTestJanitor(b, time.Minute)
+	cfg := DefaultConfig()
+	cfg.SegmentBytes = 64 << 20
+	cfg.Janitor = j
 	l := newTestLog(b, cfg)
 	batch := storagetest.BatchOfSize(1024, 0)
 	b.SetBytes(int64(len(batch)))
@@ -58,6 +78,32 @@ func BenchmarkAppendWaitDurable(b *testing.B) {
 func BenchmarkRead(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.SegmentBytes = 16 << 20
+	l := newTestLog(b, cfg)
+	batch := storagetest.BatchOfSize(1024, 0)
+	for range 64 << 10 {
+		if _, err := l.Append(batch, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	end := int64(l.LogEndOffset())
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c, err := l.Read(model.Offset(r.Int64N(end)), 64<<10, true)
+		if err != nil || c.Empty() {
+			b.Fatal(c, err)
+		}
+	}
+}
+
+// BenchmarkReadJanitor is BenchmarkRead on a log whose idle files a
+// janitor closes, as sluice serve runs it (each Chunk is stamped).
+func BenchmarkReadJanitor(b *testing.B) {
+	j := newTestJanitor(b, time.Minute)
+	cfg := DefaultConfig()
+	cfg.SegmentBytes = 16 << 20
+	cfg.Janitor = j
 	l := newTestLog(b, cfg)
 	batch := storagetest.BatchOfSize(1024, 0)
 	for range 64 << 10 {

@@ -31,7 +31,14 @@ func (l *Log) TruncateTo(off model.Offset) error {
 	}
 	i := floorSegment(segs, off)
 	s := segs[i]
-	if err := l.truncateSegmentLocked(s, off); err != nil {
+	s.makeActive(int64(l.cfg.SegmentIndexBytes)) // it becomes the active segment
+	fs, err := s.pinWritable()
+	if err != nil {
+		return l.failUnlessExhaustedLocked(fmt.Sprintf("truncate to %d", off), err)
+	}
+	err = l.truncateSegmentLocked(s, fs, off)
+	s.unpin(fs)
+	if err != nil {
 		l.failLocked(err)
 		return fmt.Errorf("truncate to %d: %w: %w", off, ErrLogFailed, err)
 	}
@@ -47,16 +54,11 @@ func (l *Log) TruncateTo(off model.Offset) error {
 	return l.afterTruncateLocked()
 }
 
-// truncateSegmentLocked cuts s at the batch holding off and makes it
-// writable again.
-func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
-	if !s.offIdx.writable() {
-		if err := s.openIndexesWritable(l.cfg, s.offIdx.entries(), s.timeIdx.entries()); err != nil {
-			return err
-		}
-	}
+// truncateSegmentLocked cuts s, made writable (its set fs pinned by
+// pinWritable), at the batch holding off.
+func (l *Log) truncateSegmentLocked(s *segment, fs *fileSet, off model.Offset) error {
 	size := s.size.Load()
-	b, found, err := s.locate(off, size)
+	b, found, err := s.locate(fs, off, size)
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
 	}
 	s.size.Store(b.pos)
 	l.bytes.Add(b.pos - size)
-	if err := s.log.Truncate(b.pos); err != nil {
+	if err := fs.log.Truncate(b.pos); err != nil {
 		return fmt.Errorf("truncate segment %d: %w", s.base, err)
 	}
 	s.offIdx.truncateTo(off)
@@ -77,13 +79,13 @@ func (l *Log) truncateSegmentLocked(s *segment, off model.Offset) error {
 	if b.pos == 0 {
 		s.createdMs = l.nowMs()
 	}
-	if err := s.loadTail(true); err != nil {
+	if err := s.loadTail(fs, true); err != nil {
 		return err
 	}
 	if b.pos > 0 {
 		s.next = b.base
 	}
-	return l.fsync(s.log)
+	return l.fsync(fs.log)
 }
 
 // TruncateFullyAndStartAt deletes every segment and restarts the log empty
@@ -103,10 +105,9 @@ func (l *Log) truncateFullyLocked(off model.Offset) error {
 		return fmt.Errorf("truncate fully to %d: %w: %w", off, ErrLogFailed, err)
 	}
 	doomed := l.segments()
-	s, err := createSegment(l.dir, off, l.cfg, l.nowMs())
+	s, err := createSegment(l.dir, off, l.files, l.cfg, l.nowMs())
 	if err != nil {
-		l.failLocked(err)
-		return fmt.Errorf("truncate fully to %d: %w: %w", off, ErrLogFailed, err)
+		return l.failUnlessExhaustedLocked(fmt.Sprintf("truncate fully to %d", off), err)
 	}
 	l.publish([]*segment{s})
 	l.deleteSegmentsLocked(doomed)

@@ -20,8 +20,9 @@ import (
 //
 // The file is created by the first entry. Entries are kept in memory once
 // the index is first used (a segment's aborted transactions are few), and
-// each append is one write(2) on the file; the file is fsynced with the
-// segment's other indexes (a rolled segment's flush, Close). The replica
+// each append opens the file for one write(2) (no descriptor stays open
+// per segment); the file is fsynced with the segment's other indexes (a
+// rolled segment's flush, Close). The replica
 // re-appends the entries of every ABORT marker it replays after its
 // producer snapshot, so an entry lost in a crash comes back (AppendAbortedTxn
 // is idempotent).
@@ -55,7 +56,7 @@ type txnIndex struct {
 	mu      sync.Mutex
 	loaded  bool         // guarded by mu
 	entries []AbortedTxn // guarded by mu; by LastOffset
-	f       *os.File     // guarded by mu; open for writing once written
+	dirty   bool         // guarded by mu; written since the last sync
 	closed  bool         // guarded by mu
 	// replaced is set when a cleaned segment took this segment's place:
 	// the file name now belongs to the cleaned segment, so the entries
@@ -72,7 +73,7 @@ func (x *txnIndex) loadLocked(path string) error {
 	if x.loaded {
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
@@ -138,33 +139,38 @@ func (x *txnIndex) append(path string, e AbortedTxn) error {
 			return nil // replayed marker: already indexed
 		}
 	}
-	if x.f == nil {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", path, err)
-		}
-		x.f = f
-	}
 	if i < len(x.entries) {
 		// Out of order (a replayed marker): keep the file sorted.
-		x.entries = slices.Insert(x.entries, i, e)
-		return x.rewriteLocked(path)
+		entries := slices.Insert(slices.Clone(x.entries), i, e)
+		if err := x.writeLocked(path, entries, 0); err != nil {
+			return err
+		}
+		x.entries = entries
+		return nil
 	}
-	var buf [txnEntrySize]byte
-	if _, err := x.f.WriteAt(encodeTxnEntry(buf[:0], e), int64(len(x.entries))*txnEntrySize); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := x.writeLocked(path, []AbortedTxn{e}, int64(len(x.entries))*txnEntrySize); err != nil {
+		return err
 	}
 	x.entries = append(x.entries, e)
 	return nil
 }
 
-// rewriteLocked writes every entry again, in order.
-func (x *txnIndex) rewriteLocked(path string) error {
-	b := make([]byte, 0, len(x.entries)*txnEntrySize)
-	for _, e := range x.entries {
+// writeLocked writes entries into the file at off.
+func (x *txnIndex) writeLocked(path string, entries []AbortedTxn, off int64) error {
+	b := make([]byte, 0, len(entries)*txnEntrySize)
+	for _, e := range entries {
 		b = encodeTxnEntry(b, e)
 	}
-	if _, err := x.f.WriteAt(b, 0); err != nil {
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	_, err = f.WriteAt(b, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	x.dirty = true
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
@@ -198,6 +204,7 @@ func (x *txnIndex) truncateTo(path string, off model.Offset) error {
 	if err := os.Truncate(path, int64(n)*txnEntrySize); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("truncate %s: %w", path, err)
 	}
+	x.dirty = true
 	return nil
 }
 
@@ -222,25 +229,28 @@ func (x *txnIndex) collect(path string, dst []AbortedTxn, from, upper model.Offs
 	return dst, false, nil
 }
 
-// sync makes the file durable, if there is one.
-func (x *txnIndex) sync(fsync func(*os.File) error) error {
+// sync makes the file durable if it was written since the last sync; a
+// nil fsync means a syncfs did.
+func (x *txnIndex) sync(path string, fsync func(*os.File) error) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.f == nil {
+	if !x.dirty {
 		return nil
 	}
-	return fsync(x.f)
+	if fsync != nil {
+		if err := syncPath(path, fsync); err != nil {
+			return err
+		}
+	}
+	x.dirty = false
+	return nil
 }
 
-// close closes the file; later appends fail.
+// close makes later appends fail (the segment is closed for good).
 func (x *txnIndex) close() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
-	if x.f != nil {
-		x.f.Close()
-		x.f = nil
-	}
 }
 
 // AppendAbortedTxn records an aborted transaction in the transaction index
@@ -349,7 +359,7 @@ func writeTxnIndexFile(path string, entries []AbortedTxn, fsync func(*os.File) e
 	for _, e := range entries {
 		b = encodeTxnEntry(b, e)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

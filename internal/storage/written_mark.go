@@ -147,7 +147,7 @@ func (l *Log) writeMarkLocked() {
 	s := l.active()
 	m := writtenMark{bootID: bootID(), base: s.base, size: s.size.Load(), next: l.next,
 		offEntries: s.offIdx.entries(), timeEntries: s.timeIdx.entries()}
-	f, err := os.OpenFile(filepath.Join(l.dir, writtenMarkName), os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := openFile(filepath.Join(l.dir, writtenMarkName), os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return
 	}
@@ -166,7 +166,7 @@ func (l *Log) removeMarkLocked() error {
 
 // readMark returns the mark if it was written during this boot.
 func readMark(dir string) (writtenMark, bool) {
-	b, err := os.ReadFile(filepath.Join(dir, writtenMarkName))
+	b, err := readFile(filepath.Join(dir, writtenMarkName))
 	if err != nil {
 		return writtenMark{}, false
 	}
@@ -180,7 +180,7 @@ func readMark(dir string) (writtenMark, bool) {
 // loadMarkedSegment opens the last segment s from a mark: the bytes and
 // index entries the mark covers are trusted, the rest is scanned. ok false
 // means the mark does not describe the files (the caller scans all).
-func (l *Log) loadMarkedSegment(s *segment, m writtenMark) (truncated int64, ok bool, err error) {
+func (l *Log) loadMarkedSegment(s *segment, fs *fileSet, m writtenMark) (truncated int64, ok bool, err error) {
 	if m.base != s.base || s.size.Load() < m.size {
 		return 0, false, nil
 	}
@@ -193,7 +193,7 @@ func (l *Log) loadMarkedSegment(s *segment, m writtenMark) (truncated int64, ok 
 			return 0, false, nil
 		}
 	}
-	if err := s.openIndexesWritable(l.cfg, m.offEntries, m.timeEntries); err != nil {
+	if err := s.openIndexesWritable(fs, int64(l.cfg.SegmentIndexBytes), m.offEntries, m.timeEntries); err != nil {
 		return 0, false, nil
 	}
 	if off, pos := s.offIdx.lastEntry(); m.offEntries > 0 && (off < s.base || off >= m.next || pos >= m.size) {
@@ -204,11 +204,11 @@ func (l *Log) loadMarkedSegment(s *segment, m writtenMark) (truncated int64, ok 
 	}
 	fileSize := s.size.Load()
 	s.size.Store(m.size)
-	if err := s.loadTail(false); err != nil || s.next != m.next {
+	if err := s.loadTail(fs, false); err != nil || s.next != m.next {
 		s.size.Store(fileSize)
 		return 0, false, nil
 	}
 	s.size.Store(fileSize)
-	truncated, err = l.scanSegmentFrom(s, m.size)
+	truncated, err = l.scanSegmentFrom(s, fs, m.size)
 	return truncated, true, err
 }
