@@ -39,6 +39,7 @@ var errorMap = []struct {
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
 	{storage.ErrRecordBatchTooLarge, kerr.RecordListTooLarge},
 	{storage.ErrLogFailed, kerr.KafkaStorageError},
+	{storage.ErrResourceExhausted, kerr.KafkaStorageError}, // out of descriptors or maps: this request fails, the log serves on
 	{storage.ErrUnexpectedAppendOffset, kerr.UnknownServerError},
 	{storage.ErrOffsetsOutOfOrder, kerr.UnknownServerError},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},

@@ -20,7 +20,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		replica.ErrInvalidProducerEpoch, replica.ErrOutOfOrderSequence, replica.ErrInvalidTxnState, replica.ErrTransactionCoordinatorFenced,
 		controller.ErrProducerIDsExhausted, controller.ErrUnknownBroker,
 		storage.ErrOffsetOutOfRange, storage.ErrClosed, storage.ErrLogFailed,
-		storage.ErrRecordBatchTooLarge, storage.ErrUnexpectedAppendOffset, storage.ErrOffsetsOutOfOrder,
+		storage.ErrRecordBatchTooLarge, storage.ErrUnexpectedAppendOffset, storage.ErrOffsetsOutOfOrder, storage.ErrResourceExhausted,
 	}
 	for _, s := range sentinels {
 		found := false
