@@ -74,6 +74,7 @@ type Broker struct {
 	WriteCaching  bool
 	FsyncScope    string // sluice.fsync.scope: "file" or "filesystem"
 	AdaptiveProcs bool   // sluice.procs.adaptive
+	IdleCloseMs   int64  // sluice.log.idle.close.ms; -1: never
 
 	static         map[string]string // file + overrides, canonical values
 	perBroker      map[string]string // dynamic, this broker
@@ -218,6 +219,7 @@ func (b *Broker) fillCore() {
 	b.WriteCaching = b.Bool("sluice.write.caching")
 	b.FsyncScope = b.String("sluice.fsync.scope")
 	b.AdaptiveProcs = b.Bool("sluice.procs.adaptive")
+	b.IdleCloseMs = b.Int("sluice.log.idle.close.ms")
 }
 
 func (b *Broker) fillCoordinators() {

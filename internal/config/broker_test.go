@@ -243,6 +243,12 @@ func TestLoadDerivedValues(t *testing.T) {
 	if b.AdvertisedListeners[0].Host != hostname() || b.QuorumVoters[0].Host != "localhost" {
 		t.Errorf("empty host: advertised=%v voters=%v", b.AdvertisedListeners, b.QuorumVoters)
 	}
+	if b := mustLoad(t, nil); b.IdleCloseMs != 60_000 {
+		t.Errorf("sluice.log.idle.close.ms default = %d, want 60000 (file.delete.delay.ms's minute)", b.IdleCloseMs)
+	}
+	if b := mustLoad(t, map[string]string{"sluice.log.idle.close.ms": "-1"}); b.IdleCloseMs != -1 {
+		t.Errorf("IdleCloseMs = %d, want -1", b.IdleCloseMs)
+	}
 	b = mustLoad(t, map[string]string{"log.dir": "/x", "metadata.log.dir": "/meta"})
 	if !reflect.DeepEqual(b.LogDirs, []string{"/x"}) || b.MetadataLogDir != "/meta" {
 		t.Errorf("LogDirs=%v MetadataLogDir=%s", b.LogDirs, b.MetadataLogDir)

@@ -110,6 +110,8 @@ func TestCheckMessages(t *testing.T) {
 		{"controller.quorum.voters", "x@localhost:9093", "Expected id@host:port"},
 		{"sluice.http.listener", "9644", "Expected host:port"},
 		{"sluice.fsync.scope", "disk", "String must be one of: file, filesystem"},
+		{"sluice.log.idle.close.ms", "0", "Value must be -1 or at least 1000"},
+		{"sluice.log.idle.close.ms", "-2", "Value must be -1 or at least 1000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -51,9 +51,11 @@
 // (default false: an acks=all produce waits for fsync; also a topic key),
 // sluice.fsync.scope (file or filesystem), sluice.procs.adaptive
 // (default true: one Go scheduler thread while the broker is lightly
-// loaded, internal/procs) and
+// loaded, internal/procs),
 // sluice.queued.max.request.bytes.per.connection (default 32 MiB: what one
-// connection may read ahead of its replies, internal/kafka/conn).
+// connection may read ahead of its replies, internal/kafka/conn) and
+// sluice.log.idle.close.ms (default 60000: a segment's files close after a
+// minute unused, storage.FileJanitor).
 //
 // # Differences from Kafka
 //

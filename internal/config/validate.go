@@ -256,6 +256,15 @@ func hostPortList(v string) error {
 	return uniqueList(v)
 }
 
+// idleCloseMs accepts -1 (never) or at least a second: a janitor ticking
+// faster costs CPU for no descriptor saved.
+func idleCloseMs(v string) error {
+	if n := parseInt(v); n != -1 && n < 1000 {
+		return errors.New("Value must be -1 or at least 1000")
+	}
+	return nil
+}
+
 // nonEmpty refuses an empty string.
 func nonEmpty(v string) error {
 	if v == "" {
