@@ -66,6 +66,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		SocketReceiveBuffer:               int(cfg.Int("socket.receive.buffer.bytes")),
 		TopicConfig:                       eff.resolver(),
 		SyncFileSystem:                    cfg.FsyncScope == "filesystem",
+		IdleClose:                         idleClose(cfg.IdleCloseMs),
 		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		ProducerIDExpirationCheckInterval: time.Duration(cfg.Int("producer.id.expiration.check.interval.ms")) * time.Millisecond,
 		CleanerInterval:                   cleanerInterval(cfg),
@@ -140,6 +141,14 @@ func codecOf(compression string) int {
 		return batch.CodecZstd
 	}
 	return -1
+}
+
+// idleClose maps sluice.log.idle.close.ms (-1: never) to Options.IdleClose.
+func idleClose(ms int64) time.Duration {
+	if ms < 0 {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // cleanerInterval is log.cleaner.backoff.ms, or 0 when log.cleaner.enable

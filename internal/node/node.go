@@ -68,6 +68,10 @@ type Options struct {
 	// SyncFileSystem makes every sync round one shared syncfs of the data
 	// directory's file system (sluice.fsync.scope=filesystem).
 	SyncFileSystem bool
+	// IdleClose is how long a segment's files stay open unused
+	// (sluice.log.idle.close.ms); 0 is the default minute, negative
+	// closes them only when the process runs out of descriptors or maps.
+	IdleClose time.Duration
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
 	// ProducerIDExpirationCheckInterval is
@@ -98,6 +102,7 @@ type Node struct {
 	pub      *metadata.Publisher
 	replicas *cluster.Replicas
 	fss      *storage.FSSync // nil unless SyncFileSystem
+	files    *storage.FileJanitor
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
 	server   *conn.Server
@@ -120,16 +125,19 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
-	resolve := opts.TopicConfig
 	if opts.SyncFileSystem {
 		if n.fss, err = storage.OpenFSSync(opts.DataDir); err != nil {
 			return nil, err
 		}
-		resolve = func(im *metadata.Image, overrides map[string]string) replica.Config {
-			rc := opts.TopicConfig(im, overrides)
-			rc.Storage.FSSync = n.fss
-			return rc
-		}
+	}
+	// Segments' files are open only while used: partitions cost
+	// descriptors and maps by use, not by count (storage/files.go).
+	n.files = storage.NewFileJanitor(cmp.Or(opts.IdleClose, time.Minute))
+	resolve := func(im *metadata.Image, overrides map[string]string) replica.Config {
+		rc := opts.TopicConfig(im, overrides)
+		rc.Storage.FSSync = n.fss
+		rc.Storage.Janitor = n.files
+		return rc
 	}
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
 	n.quorum, err = raft.Open(raft.Config{
@@ -298,6 +306,9 @@ func (n *Node) Close() error {
 	}
 	if n.fss != nil {
 		n.fss.Close() // after the logs' last sync rounds
+	}
+	if n.files != nil {
+		n.files.Close() // after the logs, which closed their files
 	}
 	if n.quorum != nil {
 		if qerr := n.quorum.Close(); err == nil {
