@@ -137,14 +137,24 @@ func (s *Server) Serve() error {
 			s.sweepIdle()
 		}()
 	}
+	var backoff time.Duration
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			var ok bool
+			if backoff, ok = acceptBackoff(err, backoff); ok {
+				if backoff == acceptBackoffMin {
+					s.log.Warn("accept failed; retrying", "err", err)
+				}
+				time.Sleep(backoff) // a closed listener ends the loop at the next Accept
+				continue
+			}
 			return err
 		}
+		backoff = 0
 		cn, err := s.admit(c)
 		if errors.Is(err, net.ErrClosed) {
 			return nil
