@@ -92,14 +92,19 @@ func parseOffset(s string) (model.Offset, error) {
 }
 
 // writeCheckpoint durably writes log-checkpoint with the current log start
-// offset and recovery point; c carries the clean-shutdown fields.
+// offset and recovery point; c carries the clean-shutdown fields. The file
+// is left alone when it already holds exactly that (a partition that took
+// no write since a clean start closes without an fsync).
 func (l *Log) writeCheckpoint(c checkpoint) error {
 	l.ckMu.Lock()
 	defer l.ckMu.Unlock()
 	c.logStartOffset = model.Offset(l.lso.Load())
 	c.recoveryPoint = l.flush.durableOffset()
-	if err := writeFileAtomic(l.dir, logCheckpointName, c.encode()); err != nil {
-		return err
+	if !l.ckOnDisk.known || c != l.ckOnDisk.ck {
+		if err := writeFileAtomic(l.dir, logCheckpointName, c.encode()); err != nil {
+			return err
+		}
+		l.ckOnDisk.ck, l.ckOnDisk.known = c, true
 	}
 	segs := l.segments()
 	l.ckRecoveryBase = segs[floorSegment(segs, c.recoveryPoint)].base

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -110,4 +112,47 @@ func FuzzParseLeaderEpochCheckpoint(f *testing.F) {
 			t.Fatalf("round trip of %v: %v, %v", entries, again, err)
 		}
 	})
+}
+
+// TestIdleLogClosesWithoutWriting: a log opened after a clean shutdown
+// that took no write closes without replacing its checkpoint (two fsyncs
+// a partition, which made a clean stop of 100,000 idle partitions take
+// minutes) and without opening its segment files.
+func TestIdleLogClosesWithoutWriting(t *testing.T) {
+	cfg := testConfig()
+	l := newTestLog(t, cfg)
+	appendBatches(t, l, 3, 1, 100, 0)
+	l.Close()
+	ckPath := filepath.Join(l.Dir(), logCheckpointName)
+	before, err := os.Stat(ckPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := Open(l.Dir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range l2.segments() {
+		if s.rwSet != nil || !s.finalized {
+			t.Errorf("segment %d: index maps reopened by Close", s.base)
+		}
+	}
+	after, err := os.Stat(ckPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("Close of an idle log replaced its checkpoint")
+	}
+	l3, err := Open(l.Dir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l3.Close()
+	if l3.scanBytes.Load() != 0 || len(readAll(t, l3, 0)) != 3 {
+		t.Errorf("after two clean stops: scanned %d bytes, want 0 and 3 batches", l3.scanBytes.Load())
+	}
 }

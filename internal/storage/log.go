@@ -64,10 +64,15 @@ type Log struct {
 	pendingDeletes map[*segment]*time.Timer
 	cleaner        cleanerState // compaction bookkeeping (cleaner_checkpoint.go)
 
-	ckMu sync.Mutex // serializes checkpoint writes; guards ckRecoveryBase
+	ckMu sync.Mutex // serializes checkpoint writes; guards ckRecoveryBase and ckOnDisk
 	// ckRecoveryBase is the base of the segment holding the recovery point
 	// last written to the checkpoint.
 	ckRecoveryBase model.Offset
+	// ckOnDisk is what log-checkpoint durably holds, when known.
+	ckOnDisk struct {
+		ck    checkpoint
+		known bool
+	}
 
 	flush flusher
 

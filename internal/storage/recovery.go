@@ -63,6 +63,9 @@ func (l *Log) recover() error {
 	if err != nil {
 		ck = checkpoint{} // unreadable: scan everything, start offset from the segments
 	}
+	if ck.clean {
+		l.ckOnDisk.ck, l.ckOnDisk.known = ck, true // written durably by the last Close
+	}
 	if l.epochs.load(l.dir) != nil {
 		l.epochs.entries = nil // lost epochs only weaken follower truncation to the high watermark
 	}
