@@ -95,6 +95,11 @@ func (s *segment) pinSlow() (*fileSet, error) {
 	if s.gone.Load() {
 		return nil, errSegmentGone
 	}
+	if j := s.owner.janitor; j != nil {
+		if err := j.admit(); err != nil {
+			return nil, fmt.Errorf("open segment %d: %w", s.base, err)
+		}
+	}
 	name := segmentName(s.dir, s.base, logSuffix)
 	if s.renamed {
 		name += deletedSuffix
@@ -118,6 +123,7 @@ func (s *segment) installLocked(f *os.File) *fileSet {
 	fs.pins.Store(1)
 	s.files.Store(fs)
 	if j := s.owner.janitor; j != nil {
+		j.addFDs(1)
 		s.used.Store(j.track(s))
 	}
 	return fs
@@ -228,6 +234,7 @@ func (s *segment) teardownLocked(fs *fileSet) {
 	s.timeIdx.close()
 	fs.log.Close()
 	if j := s.owner.janitor; j != nil {
+		j.addFDs(-1)
 		j.untrack(s)
 	}
 }

@@ -143,7 +143,7 @@ func TestReliefClosesIdleSetsAndRetries(t *testing.T) {
 // the least recently used sets.
 func TestJanitorKeepsSetsUnderBudget(t *testing.T) {
 	j := newTestJanitor(t, time.Hour)
-	j.SetBudget(8)
+	j.SetBudget(24, 1<<20) // eight sets of an active segment
 	dir := t.TempDir()
 	var logs []*Log
 	for i := range 20 {
@@ -155,7 +155,7 @@ func TestJanitorKeepsSetsUnderBudget(t *testing.T) {
 		appendBatches(t, l, 1, 1, 100, 0)
 		logs = append(logs, l)
 	}
-	waitFor(t, 5*time.Second, "sets over the budget", func() bool { return j.OpenSets() <= 8 })
+	waitFor(t, 5*time.Second, "descriptors over the budget", func() bool { return j.Stats().FDs <= 24 })
 	if !logs[len(logs)-1].active().isOpen() {
 		t.Error("the most recently used set was closed")
 	}
@@ -186,7 +186,7 @@ func TestManyLogsUnderLowDescriptorLimit(t *testing.T) {
 	// Relief alone: no idle closing, no budget. No Chunk is promised
 	// (file.delete.delay.ms=0), so reads never hold a set.
 	j := newTestJanitor(t, time.Hour)
-	j.SetBudget(1 << 20)
+	j.SetBudget(1<<20, 1<<20)
 	cfg := janitorConfig(j, 0)
 	const n = 120
 	logs := make([]*Log, n)
@@ -229,5 +229,42 @@ func TestManyLogsUnderLowDescriptorLimit(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestJanitorRefusesSetsChunksHold: sets that Chunks in flight hold cannot
+// close, so past one and a half budgets a new set is refused rather than
+// take the descriptors the rest of the process needs; once the Chunks'
+// hold passes, it opens.
+func TestJanitorRefusesSetsChunksHold(t *testing.T) {
+	const hold = 300 * time.Millisecond
+	j := newTestJanitor(t, time.Hour)
+	j.SetBudget(4, 1<<20) // six descriptors at most: a read opens the .log only
+	dir := t.TempDir()
+	logs := make([]*Log, 7)
+	for i := range logs {
+		l, err := Create(filepath.Join(dir, fmt.Sprintf("t-%d", i)), model.NewTopicID(), janitorConfig(j, hold.Milliseconds()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		appendBatches(t, l, 1, 1, 100, 0)
+		l.active().closeUnpinned()
+		logs[i] = l
+	}
+	for _, l := range logs[:6] {
+		if c, err := l.Read(0, 1<<20, true); err != nil || c.Empty() {
+			t.Fatalf("Read: %v %v", c, err)
+		}
+	}
+	read := time.Now()
+	_, err := logs[6].Read(0, 1<<20, true)
+	wantExhausted(t, "Read of a seventh log while six Chunks are in flight", err)
+	waitFor(t, 5*time.Second, "the seventh log never opened", func() bool {
+		_, err := logs[6].Read(0, 1<<20, true)
+		return err == nil
+	})
+	if held := time.Since(read); held < hold {
+		t.Errorf("a set closed %v after its Chunk, before the %v hold", held, hold)
 	}
 }

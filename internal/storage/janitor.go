@@ -2,6 +2,7 @@ package storage
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -23,12 +24,14 @@ import (
 // file.delete.delay.ms (a Chunk's promised life). Two more rules keep the
 // process's descriptors and maps for everyone:
 //
-//   - a budget: the sets open stay under a share of the process's limits
-//     (half of RLIMIT_NOFILE at three descriptors a set, half of
-//     vm.max_map_count at two maps a set), so the metadata log, the
-//     listener and connections always find descriptors. Past it, the
-//     janitor closes the least recently used sets that no Chunk holds,
-//     down to three quarters of the budget;
+//   - a budget: the descriptors and maps the open sets hold (counted as
+//     they open and close) stay under half of RLIMIT_NOFILE and half of
+//     vm.max_map_count, so the metadata log, the listener and connections
+//     always find some. Past it, the janitor closes the least recently
+//     used sets that no Chunk holds, down to three quarters of the
+//     budget. Sets that Chunks hold cannot close, so at one and a half
+//     budgets a new set is refused (ErrResourceExhausted) rather than
+//     take what the rest of the process needs;
 //   - relief: when an open or a map fails because the process is out of
 //     descriptors or maps, every janitor of the process closes at once
 //     the sets that no Chunk holds, used or not, and the open is tried
@@ -44,9 +47,12 @@ import (
 type FileJanitor struct {
 	idleMs int64 // < 0: sets close only under pressure
 	tickMs int64
-	budget int // most sets open before the least recently used close
 	start  time.Time
-	clock  atomic.Int64 // ms since start as of the last tick
+	// The descriptors and maps the open sets hold, and how many of each
+	// they may hold before the least recently used close.
+	fds, maps           atomic.Int64
+	fdBudget, mapBudget atomic.Int64
+	clock               atomic.Int64 // ms since start as of the last tick
 
 	mu   sync.Mutex
 	open map[*segment]struct{} // segments whose set is open
@@ -66,7 +72,6 @@ type FileJanitor struct {
 func NewFileJanitor(idle time.Duration) *FileJanitor {
 	j := &FileJanitor{
 		idleMs: idle.Milliseconds(),
-		budget: defaultBudget(),
 		start:  time.Now(),
 		open:   make(map[*segment]struct{}),
 		kick:   make(chan struct{}, 1),
@@ -76,6 +81,8 @@ func NewFileJanitor(idle time.Duration) *FileJanitor {
 	if idle < 0 {
 		j.idleMs = -1
 	}
+	fds, maps := defaultBudget()
+	j.SetBudget(fds, maps)
 	// A tick of an eighth of the idle time, between 1 ms and 1 s: sets
 	// close at most 1/8 late, and a janitor of a minute wakes once a second.
 	j.tickMs = min(max(j.idleMs/8, 1), 1000)
@@ -111,30 +118,48 @@ func (j *FileJanitor) run() {
 	}
 }
 
-// defaultBudget is the sets the process can afford: half its descriptors
-// at three a set (the active segment's log and two indexes), half its
-// maps at two a set.
-func defaultBudget() int {
-	fds := uint64(1024)
+// defaultBudget is what the open sets may hold: half the process's
+// descriptors and half its maps.
+func defaultBudget() (fds, maps int64) {
+	nofile := uint64(1024)
 	var l unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &l) == nil && l.Cur != unix.RLIM_INFINITY {
-		fds = l.Cur
+		nofile = l.Cur
 	}
-	maps := uint64(65530)
+	maxMaps := uint64(65530)
 	if b, err := os.ReadFile("/proc/sys/vm/max_map_count"); err == nil {
 		if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil {
-			maps = n
+			maxMaps = n
 		}
 	}
-	return int(max(min(fds/2/3, maps/2/2, math.MaxInt32), 4))
+	return int64(min(max(nofile/2, 8), math.MaxInt32)), int64(min(max(maxMaps/2, 8), math.MaxInt32))
 }
 
-// SetBudget replaces the most sets kept open (tests; the default follows
-// the process's limits).
-func (j *FileJanitor) SetBudget(n int) {
-	j.mu.Lock()
-	j.budget = n
-	j.mu.Unlock()
+// SetBudget replaces the descriptors and maps the open sets may hold
+// before the least recently used close (tests; the default follows the
+// process's limits).
+func (j *FileJanitor) SetBudget(fds, maps int64) {
+	j.fdBudget.Store(fds)
+	j.mapBudget.Store(maps)
+}
+
+// addFDs and addMaps count what the open sets hold; nil-safe.
+func (j *FileJanitor) addFDs(n int64) {
+	if j != nil {
+		j.fds.Add(n)
+	}
+}
+
+func (j *FileJanitor) addMaps(n int64) {
+	if j != nil {
+		j.maps.Add(n)
+	}
+}
+
+// over reports whether the open sets hold more than frac (in quarters) of
+// the budget of descriptors or of maps.
+func (j *FileJanitor) over(quarters int64) bool {
+	return j.fds.Load()*4 > j.fdBudget.Load()*quarters || j.maps.Load()*4 > j.mapBudget.Load()*quarters
 }
 
 // now is the janitor's time in ms, read from the clock (not the coarse
@@ -158,9 +183,8 @@ func (j *FileJanitor) track(s *segment) int64 {
 	now := j.advance() // the clock may be a tick old after a quiet spell
 	j.mu.Lock()
 	j.open[s] = struct{}{}
-	over := len(j.open) > j.budget
 	j.mu.Unlock()
-	if over {
+	if j.over(4) {
 		select {
 		case j.kick <- struct{}{}:
 		default:
@@ -186,6 +210,7 @@ func (j *FileJanitor) OpenSets() int {
 // JanitorStats counts the sets a janitor closed.
 type JanitorStats struct {
 	Open           int   // sets open now
+	FDs, Maps      int64 // descriptors and maps they hold
 	ClosedIdle     int64 // closed after the idle time
 	ClosedBudget   int64 // closed, least recently used first, over the budget
 	ClosedPressure int64 // closed when the process ran out of descriptors or maps
@@ -193,28 +218,25 @@ type JanitorStats struct {
 
 // Stats returns the janitor's counts.
 func (j *FileJanitor) Stats() JanitorStats {
-	return JanitorStats{Open: j.OpenSets(), ClosedIdle: j.closedIdle.Load(),
+	return JanitorStats{Open: j.OpenSets(), FDs: j.fds.Load(), Maps: j.maps.Load(), ClosedIdle: j.closedIdle.Load(),
 		ClosedBudget: j.closedBudget.Load(), ClosedPressure: j.closedPressure.Load()}
 }
 
-// trim closes the least recently used sets that no Chunk holds while more
-// than the budget are open, down to three quarters of it.
+// trim closes the least recently used sets that no Chunk holds while the
+// open sets hold more than the budget, down to three quarters of it.
 func (j *FileJanitor) trim(now int64) int {
-	j.mu.Lock()
-	excess := len(j.open) - j.budget*3/4
-	if len(j.open) <= j.budget {
-		excess = 0
+	if !j.over(4) {
+		return 0
 	}
 	type cand struct {
 		s    *segment
 		used int64
 	}
 	var cands []cand
-	if excess > 0 {
-		for s := range j.open {
-			if j.eligible(s, now, true) {
-				cands = append(cands, cand{s, s.used.Load()})
-			}
+	j.mu.Lock()
+	for s := range j.open {
+		if j.eligible(s, now, true) {
+			cands = append(cands, cand{s, s.used.Load()})
 		}
 	}
 	j.mu.Unlock()
@@ -222,7 +244,7 @@ func (j *FileJanitor) trim(now int64) int {
 	closed := 0
 	ok := func(s *segment) bool { return j.eligible(s, now, true) }
 	for _, c := range cands {
-		if closed >= excess {
+		if !j.over(3) {
 			break
 		}
 		if c.s.closeIf(ok) {
@@ -230,6 +252,21 @@ func (j *FileJanitor) trim(now int64) int {
 		}
 	}
 	return closed
+}
+
+// admit lets a new set open unless the open sets hold one and a half
+// budgets and relief cannot close any.
+func (j *FileJanitor) admit() error {
+	for try := 0; ; try++ {
+		if j.fds.Load()*2 < j.fdBudget.Load()*3 && j.maps.Load()*2 < j.mapBudget.Load()*3 {
+			return nil
+		}
+		if try > 0 {
+			return fmt.Errorf("%w: segment files hold %d descriptors and %d maps, the most this process affords (Chunks in flight hold them)",
+				ErrResourceExhausted, j.fds.Load(), j.maps.Load())
+		}
+		j.relieve()
+	}
 }
 
 // relieve closes every open set that is unpinned and holds no Chunk

@@ -94,8 +94,8 @@ func TestJanitorClosesIdleSets(t *testing.T) {
 		t.Fatal("no segment open right after reads")
 	}
 	allClosed(t, l)
-	if n := j.OpenSets(); n != 0 {
-		t.Errorf("janitor tracks %d open sets, want 0", n)
+	if st := j.Stats(); st.Open != 0 || st.FDs != 0 || st.Maps != 0 {
+		t.Errorf("janitor stats %+v once every set closed, want nothing open", st)
 	}
 	// Reads and appends open them again.
 	if got := len(readAll(t, l, 0)); got != 20 {
@@ -392,5 +392,9 @@ func TestJanitorUnderConcurrentUse(t *testing.T) {
 	}
 	if got := len(readAll(t, l, 0)); got < 50 {
 		t.Errorf("%d batches, want at least 50", got)
+	}
+	l.Close()
+	if st := j.Stats(); st.Open != 0 || st.FDs != 0 || st.Maps != 0 {
+		t.Errorf("janitor stats %+v after Close, want nothing open", st)
 	}
 }

@@ -42,7 +42,8 @@ func (l *Log) read(from, limit model.Offset, maxBytes int32, minOneBatch bool) (
 		if bounded && limit > leo {
 			limit = leo
 		}
-		if from == leo || (bounded && from >= limit) {
+		if from == leo || (bounded && from >= limit) || (maxBytes <= 0 && !minOneBatch) {
+			// Nothing fits a full fetch response: no file to open for it.
 			return Chunk{}, nil
 		}
 		if c, done, err := l.readSegments(from, limit, bounded, maxBytes, minOneBatch); done {

@@ -33,6 +33,7 @@ type mapping struct{ b []byte }
 // readers. The caller guarantees no reader runs once close has started (the
 // file set's pin count does).
 type mmapIndex struct {
+	acct      *FileJanitor // counts the descriptor and maps; nil without one (immutable)
 	entrySize int64
 	m         atomic.Pointer[mapping] // nil until loaded
 	n         atomic.Int64            // valid entries
@@ -112,6 +113,7 @@ func (x *mmapIndex) mapWritableLocked(reset bool) error {
 			return fmt.Errorf("open index: %w", err)
 		}
 		x.file = f
+		x.acct.addFDs(1)
 	}
 	x.dirty = true
 	size := x.maxEntries * x.entrySize
@@ -132,6 +134,7 @@ func (x *mmapIndex) mapWritableLocked(reset bool) error {
 		if err != nil {
 			return fmt.Errorf("map index: %w", err)
 		}
+		x.acct.addMaps(1)
 	}
 	if old := x.m.Load(); old != nil {
 		x.retired = append(x.retired, old)
@@ -177,6 +180,7 @@ func (x *mmapIndex) load() *mapping {
 	if err != nil {
 		return &mapping{}
 	}
+	x.acct.addMaps(1)
 	m := &mapping{b: b}
 	x.m.Store(m)
 	return m
@@ -289,6 +293,7 @@ func (x *mmapIndex) sync(fsync func(*os.File) error) error {
 	if x.maxEntries == 0 {
 		err := x.file.Close()
 		x.file = nil
+		x.acct.addFDs(-1)
 		return err
 	}
 	return nil
@@ -311,6 +316,7 @@ func (x *mmapIndex) close() error {
 			if err := unix.Munmap(m.b); err != nil && first == nil {
 				first = err
 			}
+			x.acct.addMaps(-1)
 		}
 	}
 	x.retired = nil
@@ -320,6 +326,7 @@ func (x *mmapIndex) close() error {
 			first = err
 		}
 		x.file = nil
+		x.acct.addFDs(-1)
 	}
 	return first
 }

@@ -85,6 +85,7 @@ type segment struct {
 func newSegment(dir string, base model.Offset, owner *fileOwner, cfg Config, nowMs int64) *segment {
 	s := &segment{base: base, dir: dir, owner: owner, next: base, maxTsOffset: base, createdMs: nowMs}
 	s.offIdx.base, s.timeIdx.base = base, base
+	s.offIdx.acct, s.timeIdx.acct = owner.janitor, owner.janitor
 	s.maxTs.Store(-1)
 	s.chunked.Store(never)
 	s.refs.Store(1)
