@@ -54,8 +54,9 @@
 // return. A FileJanitor (one per process, Config.Janitor) closes sets
 // unused for sluice.log.idle.close.ms that handed out no Chunk within the
 // log's file.delete.delay.ms, by claiming them (pin count 0 -> closed) so
-// no caller ever sees its files close under it; it also keeps the open
-// sets under a budget drawn from RLIMIT_NOFILE and vm.max_map_count.
+// no caller ever sees its files close under it; it also keeps what the
+// open sets hold under half of RLIMIT_NOFILE and of vm.max_map_count,
+// and refuses new sets at one and a half times that.
 // When an open or a map still fails with EMFILE, ENFILE or ENOMEM, every
 // janitor closes what no Chunk holds and the call is tried once more; a
 // second failure is ErrResourceExhausted for that request only: the log
