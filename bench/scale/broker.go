@@ -111,7 +111,10 @@ func (b *broker) kill() {
 }
 
 // stop shuts the broker down cleanly (SIGTERM), killing it after 30 s.
-func (b *broker) stop() error {
+func (b *broker) stop() error { return b.stopWithin(30 * time.Second) }
+
+// stopWithin shuts the broker down cleanly (SIGTERM), killing it after d.
+func (b *broker) stopWithin(d time.Duration) error {
 	if b.cmd == nil || b.cmd.Process == nil {
 		return nil
 	}
@@ -124,9 +127,9 @@ func (b *broker) stop() error {
 	select {
 	case <-b.exited:
 		return nil
-	case <-time.After(30 * time.Second):
+	case <-time.After(d):
 		b.kill()
-		return errors.New("broker did not stop within 30 s: killed")
+		return fmt.Errorf("broker did not stop within %v: killed", d)
 	}
 }
 

@@ -9,8 +9,11 @@
 //
 //   - cold: exec to the first ApiVersions answer (median of -cold-runs).
 //   - idle: VmRSS one second after start, nothing created.
-//   - partitions: VmRSS after creating -partitions partitions (topics of
-//     1,000) and letting the broker settle; and how long creating took.
+//   - partitions: create -partitions partitions (topics of
+//     -topic-partitions, at most -request-partitions per CreateTopics
+//     request), write one record to each, restart the broker cleanly and
+//     after kill -9; after each step the broker's descriptors, memory
+//     maps and VmRSS, and how long the step took (partitions.go).
 //   - conns: VmRSS with -conns client connections open, each having sent
 //     one ApiVersions request, then idle (this process and the broker get
 //     RLIMIT_NOFILE raised).
@@ -42,6 +45,11 @@ type options struct {
 	only              string
 	coldRuns          int
 	partitions        int
+	topicPartitions   int
+	requestPartitions int
+	partitionsWrite   bool
+	partitionsRestart bool
+	stopTimeout       time.Duration
 	conns             int
 	restartGiB        float64
 	restartPartitions int
@@ -56,6 +64,11 @@ func main() {
 	flag.StringVar(&o.only, "only", "cold,idle,partitions,conns,restart", "measurements to run")
 	flag.IntVar(&o.coldRuns, "cold-runs", 5, "cold starts to take the median of")
 	flag.IntVar(&o.partitions, "partitions", 10000, "partitions for the partitions measurement")
+	flag.IntVar(&o.topicPartitions, "topic-partitions", 1000, "partitions per topic of the partitions measurement")
+	flag.IntVar(&o.requestPartitions, "request-partitions", 10000, "metadata records (partitions and topics) per CreateTopics request at most (Kafka caps at 10,000)")
+	flag.BoolVar(&o.partitionsWrite, "partitions-write", true, "write one record to every partition")
+	flag.BoolVar(&o.partitionsRestart, "partitions-restart", true, "restart the broker cleanly and after kill -9")
+	flag.DurationVar(&o.stopTimeout, "stop-timeout", 10*time.Minute, "how long a clean stop of the partitions broker may take")
 	flag.IntVar(&o.conns, "conns", 10000, "idle connections for the conns measurement")
 	flag.Float64Var(&o.restartGiB, "restart-gib", 10, "GiB written before the kill -9 restart")
 	flag.StringVar(&o.restartProfile, "restart-cpuprofile", "", "write a CPU profile of the restarted broker to FILE")

@@ -81,53 +81,6 @@ func admin(addr string) (*kadm.Client, *kgo.Client, error) {
 	return adm, cl, nil
 }
 
-func measurePartitions(ctx context.Context, e *env, o *options) ([]row, error) {
-	b, err := started(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	defer b.stop()
-	adm, cl, err := admin(b.addr)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	before, err := b.mem("VmRSS")
-	if err != nil {
-		return nil, err
-	}
-	t0 := time.Now()
-	for i, left := 0, o.partitions; left > 0; i++ {
-		n := min(left, 1000)
-		resp, err := adm.CreateTopic(ctx, int32(n), 1, nil, fmt.Sprintf("scale-%d", i))
-		if err == nil {
-			err = resp.Err
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create topic scale-%d: %w", i, err)
-		}
-		left -= n
-	}
-	took := time.Since(t0)
-	if err := sleepCtx(ctx, settle); err != nil {
-		return nil, err
-	}
-	rss, err := b.mem("VmRSS")
-	if err != nil {
-		return nil, err
-	}
-	hwm, err := b.mem("VmHWM")
-	if err != nil {
-		return nil, err
-	}
-	return []row{
-		{fmt.Sprintf("create %d partitions (topics of 1,000)", o.partitions), ms(took)},
-		{fmt.Sprintf("VmRSS with %d partitions", o.partitions), mib(rss)},
-		{"VmHWM (peak) meanwhile", mib(hwm)},
-		{"per partition", fmt.Sprintf("%.1f KiB", float64(rss-before)/float64(o.partitions))},
-	}, nil
-}
-
 func measureConns(ctx context.Context, e *env, o *options) ([]row, error) {
 	b, err := started(ctx, e)
 	if err != nil {
