@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,7 @@ type broker struct {
 	DataDir string
 	cmd     *exec.Cmd
 	args    []string
+	wrap    []string // a command line that runs sluice, e.g. prlimit ... --
 	logMu   sync.Mutex
 	log     strings.Builder
 	exited  chan struct{}
@@ -63,7 +65,14 @@ func freePort(t testing.TB) int {
 // until it accepts Kafka connections, and stops it when the test ends.
 func startBroker(t testing.TB, settings ...string) *broker {
 	t.Helper()
-	b := &broker{t: t, DataDir: t.TempDir()}
+	return startBrokerUnder(t, nil, settings...)
+}
+
+// startBrokerUnder is startBroker with sluice run by the command line
+// wrap (each start and restart).
+func startBrokerUnder(t testing.TB, wrap []string, settings ...string) *broker {
+	t.Helper()
+	b := &broker{t: t, DataDir: t.TempDir(), wrap: wrap}
 	port := freePort(t)
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	b.args = []string{"serve",
@@ -79,7 +88,11 @@ func startBroker(t testing.TB, settings ...string) *broker {
 
 func (b *broker) start() {
 	b.t.Helper()
-	b.cmd = exec.Command(sluiceBin, b.args...)
+	name, args := sluiceBin, b.args
+	if len(b.wrap) > 0 {
+		name, args = b.wrap[0], append(append(slices.Clone(b.wrap[1:]), sluiceBin), b.args...)
+	}
+	b.cmd = exec.Command(name, args...)
 	out, err := b.cmd.StdoutPipe()
 	if err != nil {
 		b.t.Fatal(err)
