@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -112,7 +113,7 @@ func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine, lo
 				if model.Offset(rec.Offset) < from {
 					return nil
 				}
-				if err := m.Replay(h, rec); err != nil {
+				if err := replayOne(m, h, rec); err != nil {
 					skipped(logger, "record", rec.Offset, err)
 				}
 				return nil
@@ -125,6 +126,18 @@ func replayBatches(r *batch.Reader, buf []byte, from model.Offset, m Machine, lo
 		buf = buf[n:]
 	}
 	return next
+}
+
+// replayOne replays one record; a panic is an error like any other
+// record the machine cannot apply.
+func replayOne(m Machine, h batch.Header, rec *batch.Record) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			panics.Add(1)
+			err = fmt.Errorf("replay panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return m.Replay(h, rec)
 }
 
 // skippedRecords counts what replays skipped, process-wide.
@@ -156,8 +169,10 @@ func (s *Shard) Submit(op func(w *Writer)) (wait func() error) {
 		return func() error { return ErrClosed }
 	}
 	w := &Writer{s: s, now: s.clock.Now()}
-	op(w)
-	err := s.appendLocked(w)
+	err := s.runOpLocked(op, w)
+	if err == nil {
+		err = s.appendLocked(w)
+	}
 	if err != nil {
 		s.closeLocked()
 	}
@@ -183,6 +198,31 @@ func (s *Shard) Submit(op func(w *Writer)) (wait func() error) {
 		return err
 	}
 }
+
+// runOpLocked runs op. A panic in it (a bug, or input no check caught)
+// may have left the machine half-changed: it is logged with its stack,
+// counted (Panics), and fails the shard like a failed write, so the
+// request gets an error and the shard reloads from its durable log
+// instead of serving broken state or killing the broker.
+func (s *Shard) runOpLocked(op func(w *Writer), w *Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			panics.Add(1)
+			s.logger.Error("coordinator operation panicked; the shard reloads from its log", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("operation panicked: %v", r)
+		}
+	}()
+	op(w)
+	return nil
+}
+
+// panics counts recovered panics of shard operations and replays,
+// process-wide.
+var panics atomic.Int64
+
+// Panics is how many shard operations and replayed records panicked
+// since the process started (a metric).
+func Panics() int64 { return panics.Load() }
 
 // Close stops the shard: timers are dropped, the machine answers what
 // waits (Unloaded), later ops fail with ErrClosed and durability waits in

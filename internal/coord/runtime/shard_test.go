@@ -314,3 +314,62 @@ func TestReplaySkipsARecordItCannotApply(t *testing.T) {
 		t.Fatalf("%d records counted as skipped, want 1", n)
 	}
 }
+
+// TestPanickingOpFailsTheShard: an operation that panics (a bug, or input
+// no check caught) fails its request and the shard, which reloads from
+// its durable log, instead of killing the broker or serving half-changed
+// state; what it appended before the panic is not written.
+func TestPanickingOpFailsTheShard(t *testing.T) {
+	log := runtimetest.NewLog()
+	m := newKV()
+	failed := make(chan error, 1)
+	s := load(t, log, m, runtime.Options{OnFailure: func(err error) { failed <- err }})
+	if err := put(s, "a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.Panics()
+	err := s.Run(func(w *runtime.Writer) {
+		w.Append([]byte("b"), []byte("2"))
+		panic("a bug")
+	})
+	if !errors.Is(err, runtime.ErrFailed) {
+		t.Fatalf("Run of a panicking op = %v, want ErrFailed", err)
+	}
+	if !errors.Is(<-failed, runtime.ErrFailed) {
+		t.Fatal("OnFailure not told: the shard would not reload")
+	}
+	if n := runtime.Panics() - before; n != 1 {
+		t.Fatalf("%d panics counted, want 1", n)
+	}
+	m2 := newKV()
+	load(t, log, m2, runtime.Options{})
+	if want := map[string]string{"a": "1"}; !maps.Equal(m2.m, want) {
+		t.Fatalf("reloaded state %v, want %v (the panicking op wrote nothing)", m2.m, want)
+	}
+}
+
+// panicKV panics on one value, as a decoder with a bug would.
+type panicKV struct{ *kv }
+
+func (k panicKV) Replay(h batch.Header, rec *batch.Record) error {
+	if string(rec.Value) == "boom" {
+		panic("decoder bug")
+	}
+	return k.kv.Replay(h, rec)
+}
+
+// TestReplaySkipsARecordThatPanics: a record whose replay panics is
+// skipped like a record the machine refuses.
+func TestReplaySkipsARecordThatPanics(t *testing.T) {
+	log := runtimetest.NewLog()
+	s := load(t, log, newKV(), runtime.Options{})
+	if err := put(s, "a", "1", "b", "boom", "c", "3"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	m := panicKV{newKV()}
+	load(t, log, m, runtime.Options{})
+	if want := map[string]string{"a": "1", "c": "3"}; !maps.Equal(m.m, want) {
+		t.Fatalf("replayed state %v, want %v", m.m, want)
+	}
+}
