@@ -58,7 +58,7 @@ func TestManyPartitionsUnderLowDescriptorLimit(t *testing.T) {
 	b.restart()
 	readEach(ctx, t, b, "fd", parts, "a", "b")
 	took("write, kill -9, restart and read")
-	if n, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", b.cmd.Process.Pid)); err == nil {
+	if n, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", b.Pid())); err == nil {
 		t.Logf("broker holds %d descriptors after reading %d partitions", len(n), parts)
 	}
 	if strings.Contains(b.Log(), "listener stopped") {

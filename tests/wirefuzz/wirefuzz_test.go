@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-io/sluice/tests/brokerproc"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -37,6 +37,15 @@ var (
 
 var sluiceBin string
 
+// broker is the sluice serve child process under fuzzing.
+type broker = brokerproc.Broker
+
+// startBroker starts sluice with key=value settings on loopback.
+func startBroker(t testing.TB, settings ...string) *broker {
+	t.Helper()
+	return brokerproc.Start(t, sluiceBin, brokerproc.Options{Settings: settings})
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
@@ -51,15 +60,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sluiceBin = filepath.Join(dir, "sluice")
-	args := []string{"build", "-o", sluiceBin}
-	if *race {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, "../../cmd/sluice")...)
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build sluice:", err)
+	if sluiceBin, err = brokerproc.Build("../..", dir, *race); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -106,17 +108,17 @@ func TestWireFuzz(t *testing.T) {
 	start := time.Now()
 	go func() { // a dead broker ends the run: the checks say why
 		select {
-		case <-b.exited:
+		case <-b.Exited():
 			t.Logf("the broker died %s into the run", time.Since(start).Round(time.Second))
 			stop()
 		case <-fuzzCtx.Done():
 		}
 	}()
-	go monitor(fuzzCtx, adm, w, g, func() { t.Logf("broker RSS %d MiB, %d partitions", b.curRSS.Load()>>20, g.partitions.Load()) })
+	go monitor(fuzzCtx, adm, w, g, func() { t.Logf("broker RSS %d MiB, %d partitions", b.CurRSS()>>20, g.partitions.Load()) })
 	var wg sync.WaitGroup
 	ws := make([]*worker, *workers)
 	for i := range ws {
-		ws[i] = &worker{addr: b.addr, g: newGen(seed+uint64(i), w), guard: g, st: st, last: ring{frames: make([][]byte, 0, 256)}}
+		ws[i] = &worker{addr: b.Addr, g: newGen(seed+uint64(i), w), guard: g, st: st, last: ring{frames: make([][]byte, 0, 256)}}
 		wg.Add(1)
 		go func() { defer wg.Done(); ws[i].run(fuzzCtx) }()
 	}
@@ -137,9 +139,9 @@ func TestWireFuzz(t *testing.T) {
 	t.Logf("by API: %s", byAPI(st.byKey))
 
 	failed := !finalChecks(ctx, t, b, want, "after fuzzing")
-	t.Logf("broker max RSS %d MiB (limit %d MiB)", b.maxRSS.Load()>>20, *maxRSSMiB)
-	if b.maxRSS.Load() > *maxRSSMiB<<20 {
-		t.Errorf("broker RSS reached %d MiB, limit %d MiB", b.maxRSS.Load()>>20, *maxRSSMiB)
+	t.Logf("broker max RSS %d MiB (limit %d MiB)", b.MaxRSS()>>20, *maxRSSMiB)
+	if b.MaxRSS() > *maxRSSMiB<<20 {
+		t.Errorf("broker RSS reached %d MiB, limit %d MiB", b.MaxRSS()>>20, *maxRSSMiB)
 		failed = true
 	}
 	if failed || t.Failed() {
@@ -149,7 +151,7 @@ func TestWireFuzz(t *testing.T) {
 
 // client is a franz-go client for b.
 func client(t *testing.T, b *broker) *kgo.Client {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr), kgo.RequestRetries(20), kgo.RetryTimeout(30*time.Second))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.RequestRetries(20), kgo.RetryTimeout(30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,11 +290,15 @@ func finalChecks(ctx context.Context, t *testing.T, b *broker, want []acked, whe
 	if !verify(ctx, t, b, want, when) {
 		return false
 	}
-	if err := b.stop(); err != nil {
-		t.Errorf("clean stop %s: %v\n%s", when, err, b.tail(8192))
+	err := b.Stop()
+	if err == nil {
+		err = b.ExitErr() // a clean exit is required
+	}
+	if err != nil {
+		t.Errorf("clean stop %s: %v\n%s", when, err, b.Tail(8192))
 		return false
 	}
-	b.start()
+	b.Restart()
 	return verify(ctx, t, b, want, when+" and a restart")
 }
 
@@ -306,11 +312,11 @@ func verify(ctx context.Context, t *testing.T, b *broker, want []acked, when str
 		t.Errorf(when+": "+format, args...)
 		ok = false
 	}
-	if !b.alive() {
-		fail("the broker died (%v):\n%s", b.state, b.tail(16384))
+	if !b.Alive() {
+		fail("the broker died (%v):\n%s", b.ExitErr(), b.Tail(16384))
 		return false
 	}
-	if p := b.panics(); p != "" {
+	if p := b.Panics(); p != "" {
 		fail("the broker logged a panic:\n%s", p)
 	}
 	cl := client(t, b)
@@ -357,7 +363,7 @@ func verify(ctx context.Context, t *testing.T, b *broker, want []acked, when str
 	if !ok {
 		return false
 	}
-	rd, err := kgo.NewClient(kgo.SeedBrokers(b.addr), kgo.ConsumePartitions(consume), kgo.FetchMaxWait(200*time.Millisecond))
+	rd, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.ConsumePartitions(consume), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,8 +473,8 @@ func replay(t *testing.T, pattern string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := net.Dial("tcp", b.addr)
-		if err != nil || !b.alive() {
+		c, err := net.Dial("tcp", b.Addr)
+		if err != nil || !b.Alive() {
 			t.Errorf("the broker stopped serving after %s: %v", prev, err)
 			break
 		}
