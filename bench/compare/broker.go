@@ -46,6 +46,7 @@ type env struct {
 	kfakeSync bool
 	sluiceSet []string // extra --set key=value for sluice serve
 	sluiceEnv []string // extra KEY=VALUE in sluice serve's environment
+	synthetic int      // ceiling: serve fetches from a canned batch of values this size
 }
 
 // freePort returns a loopback port nobody listens on right now.
@@ -88,7 +89,7 @@ func startBroker(ctx context.Context, kind string, e env) (*brokerProc, error) {
 	default:
 		args := []string{"-serve-kfake", strconv.Itoa(port), "-data", filepath.Join(dir, "data")}
 		if kind == kindCeiling {
-			args = append(args, "-blackhole")
+			args = append(args, "-blackhole", "-synthetic", strconv.Itoa(e.synthetic))
 		} else if e.kfakeSync {
 			args = append(args, "-sync")
 		}

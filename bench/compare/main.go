@@ -15,7 +15,8 @@
 //     itself with the hidden flag -serve-kfake PORT -data DIR.
 //   - ceiling: kfake with BlackholeProduce, which acknowledges produce
 //     requests without storing them: what the client alone can push, the
-//     upper bound for any broker on this machine. It cannot run e2e.
+//     upper bound for any broker on this machine; with SyntheticFetch for
+//     consumes. It cannot run e2e.
 //
 // The workloads (issue 5; -scale multiplies records and durations):
 //
@@ -24,6 +25,14 @@
 //	c  produce, 6 partitions, 100 B, acks=1, 2M records
 //	d  e2e, 6 partitions, 1 KiB, acks=all, 20,000 records/s for 20 s, linger 0
 //	d1 d with acks=1
+//	ca, cb, cc  consume, by one client, what a writes, 500,000 records
+//	            written as b, and what c writes
+//	db d for 10 s right after 2 GiB were produced with acks=1 to another topic
+//	dw d for 10 s while another process writes 2 GiB to the broker's file system
+//
+// The default list is a,b,c,d,cb,db. The ceiling answers fetches from a
+// canned batch in memory (kfake.SyntheticFetch): what the client alone can
+// read.
 //
 // Each round starts every broker afresh, in turn (sluice, kfake, ceiling,
 // then again next round), measures its cold start (exec to the first good
@@ -69,14 +78,15 @@ type options struct {
 	data       string
 	blackhole  bool
 	sync       bool
+	synthetic  int
 }
 
-var hidden = map[string]bool{"serve-kfake": true, "data": true, "blackhole": true, "sync": true}
+var hidden = map[string]bool{"serve-kfake": true, "data": true, "blackhole": true, "sync": true, "synthetic": true}
 
 func parseFlags() *options {
 	o := &options{}
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every broker once, in turn")
-	flag.StringVar(&o.workloads, "workloads", "a,b,c,d", "workloads to run (comma-separated: a, b, c, d, d1)")
+	flag.StringVar(&o.workloads, "workloads", defaultWorkloads, "workloads to run (comma-separated: a, b, c, d, d1, ca, cb, cc, db, dw)")
 	flag.StringVar(&o.brokers, "brokers", "sluice,kfake,ceiling", "brokers to compare")
 	flag.Float64Var(&o.scale, "scale", 1, "multiply records and durations by this (e.g. 0.1 for a quick run)")
 	flag.StringVar(&o.sluiceBin, "sluice-bin", "", "sluice binary to run (default: go build ./cmd/sluice into a temp dir)")
@@ -89,6 +99,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.data, "data", "", "internal: kfake data dir")
 	flag.BoolVar(&o.blackhole, "blackhole", false, "internal: kfake BlackholeProduce")
 	flag.BoolVar(&o.sync, "sync", false, "internal: kfake SyncWrites")
+	flag.IntVar(&o.synthetic, "synthetic", 0, "internal: kfake SyntheticFetch of values this size")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench/compare [flags]\n")
 		flag.VisitAll(func(f *flag.Flag) {
@@ -104,7 +115,7 @@ func parseFlags() *options {
 func main() {
 	o := parseFlags()
 	if o.serveKfake != 0 {
-		if err := serveKfake(o.serveKfake, o.data, o.blackhole, o.sync); err != nil {
+		if err := serveKfake(o.serveKfake, o.data, o.blackhole, o.sync, o.synthetic); err != nil {
 			fmt.Fprintf(os.Stderr, "compare: %v\n", err)
 			os.Exit(1)
 		}

@@ -60,6 +60,15 @@ var figures = []struct {
 	{"CPU us/rec", 3, func(s sample) (float64, bool) {
 		return s.CPUSeconds * 1e6 / float64(s.Result.Records), s.Result.Records > 0
 	}},
+	{"CLIENT us/rec", 3, func(s sample) (float64, bool) {
+		return s.Result.ClientCPUPerRecordUs(), s.Result.ClientCPUSeconds > 0
+	}},
+	{"FETCH/MB", 2, func(s sample) (float64, bool) {
+		return s.Result.FetchesPerMiB(), s.Result.FetchResponses > 0
+	}},
+	{"KiB/FETCH", 0, func(s sample) (float64, bool) {
+		return s.Result.KiBPerFetch(), s.Result.FetchResponses > 0
+	}},
 }
 
 func lat(f func(*bench.Latency) float64) func(sample) (float64, bool) {
@@ -119,7 +128,7 @@ func (rs *results) ratios(w io.Writer, wl string, kinds []string) {
 	cols := []struct {
 		name string
 		i    int
-	}{{"records/s", 0}, {"p50", 2}, {"p99", 3}, {"p99.9", 4}, {"CPU s/GB", 7}}
+	}{{"records/s", 0}, {"p50", 2}, {"p99", 3}, {"p99.9", 4}, {"CPU s/GB", 7}, {"client us/rec", 9}}
 	for _, peer := range []string{kindKfake, kindCeiling} {
 		if !slices.Contains(kinds, peer) {
 			continue

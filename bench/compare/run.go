@@ -44,25 +44,46 @@ type results struct {
 
 // runBroker starts a fresh broker of kind, runs the workloads on it and
 // stops it. A broker that fails is recorded and the comparison goes on;
-// only an interruption stops it.
+// only an interruption stops it. The ceiling serves a consume from a
+// canned batch of the workload's record size, so it is restarted when a
+// consume needs another size than the running one.
 func (rs *results) runBroker(ctx context.Context, round int, kind string, ws []workload, e env, verbose bool) error {
-	fmt.Fprintf(os.Stderr, "round %d: %s starting\n", round, kind)
-	br := brokerRun{Round: round, Broker: kind}
-	b, err := startBroker(ctx, kind, e)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	var (
+		b  *brokerProc
+		br brokerRun
+	)
+	stop := func() {
+		if b == nil {
+			return
 		}
-		br.Error = err.Error()
+		br.PeakRSSKB, _ = b.peakRSS()
+		if err := b.stop(); err != nil {
+			br.Error = err.Error()
+		}
 		rs.Brokers = append(rs.Brokers, br)
-		for _, w := range ws {
-			rs.Samples = append(rs.Samples, sample{Round: round, Broker: kind, Workload: w.name, Error: "broker did not start: " + err.Error()})
-		}
-		fmt.Fprintf(os.Stderr, "round %d: %s did not start: %v\n", round, kind, err)
-		return nil
+		b = nil
 	}
-	br.ColdStartMs, br.IdleRSSKB = float64(b.coldStart)/float64(time.Millisecond), b.idleRSS
+	defer stop()
 	for _, w := range ws {
+		if size := ceilingSize(kind, w); b != nil && size != 0 && size != e.synthetic {
+			stop()
+		}
+		if b == nil {
+			if size := ceilingSize(kind, w); size != 0 {
+				e.synthetic = size
+			}
+			var err error
+			b, br, err = rs.start(ctx, round, kind, e)
+			if err != nil {
+				return err
+			}
+			if b == nil { // did not start: recorded, go on with the next broker
+				for _, w := range ws {
+					rs.Samples = append(rs.Samples, sample{Round: round, Broker: kind, Workload: w.name, Error: "broker did not start: " + br.Error})
+				}
+				return nil
+			}
+		}
 		s := runWorkload(ctx, b, w, round, verbose)
 		rs.Samples = append(rs.Samples, s)
 		fmt.Fprintf(os.Stderr, "round %d: %s %s: %s\n", round, kind, w.name, oneLine(s))
@@ -70,12 +91,35 @@ func (rs *results) runBroker(ctx context.Context, round int, kind string, ws []w
 			break
 		}
 	}
-	br.PeakRSSKB, _ = b.peakRSS()
-	if err := b.stop(); err != nil {
-		br.Error = err.Error()
-	}
-	rs.Brokers = append(rs.Brokers, br)
 	return ctx.Err()
+}
+
+// ceilingSize is the canned record size the ceiling needs for w; 0 when
+// any will do.
+func ceilingSize(kind string, w workload) int {
+	if kind != kindCeiling || w.spec.Mode != bench.ModeConsume {
+		return 0
+	}
+	return w.prepare.RecordSize
+}
+
+// start starts a broker. A broker that does not start is recorded and
+// returned as nil, with no error unless ctx ended.
+func (rs *results) start(ctx context.Context, round int, kind string, e env) (*brokerProc, brokerRun, error) {
+	fmt.Fprintf(os.Stderr, "round %d: %s starting\n", round, kind)
+	br := brokerRun{Round: round, Broker: kind}
+	b, err := startBroker(ctx, kind, e)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, br, ctx.Err()
+		}
+		br.Error = err.Error()
+		rs.Brokers = append(rs.Brokers, br)
+		fmt.Fprintf(os.Stderr, "round %d: %s did not start: %v\n", round, kind, err)
+		return nil, br, nil
+	}
+	br.ColdStartMs, br.IdleRSSKB = float64(b.coldStart)/float64(time.Millisecond), b.idleRSS
+	return b, br, nil
 }
 
 // newClient returns a NewClient for bench.Spec that reaches addr.
@@ -106,12 +150,36 @@ func runWorkload(ctx context.Context, b *brokerProc, w workload, round int, verb
 	}
 	wctx, cancel := context.WithTimeout(ctx, workloadTimeout)
 	defer cancel()
+	if w.prepare != nil {
+		prep := *w.prepare
+		prep.Topic, prep.NewClient, prep.Progress = spec.Topic, spec.NewClient, spec.Progress
+		if spec.Mode != bench.ModeConsume {
+			prep.Topic += "-bulk"
+		}
+		if _, err := bench.Run(wctx, prep); err != nil {
+			s.Error = "prepare: " + err.Error()
+			return s
+		}
+	}
+	var wr *writer
+	if w.writeBytes > 0 {
+		var err error
+		if wr, err = startWriter(b.dir, w.writeBytes); err != nil {
+			s.Error = err.Error()
+			return s
+		}
+	}
 	cpu0, err0 := b.cpu()
 	res, err := bench.Run(wctx, spec)
 	cpu1, err1 := b.cpu()
 	s.Result = res
 	if err != nil {
 		s.Error = err.Error()
+	}
+	if wr != nil {
+		if werr := wr.wait(); werr != nil && s.Error == "" {
+			s.Error = werr.Error()
+		}
 	}
 	if err0 == nil && err1 == nil {
 		s.CPUSeconds = (cpu1 - cpu0).Seconds()

@@ -14,7 +14,17 @@ type workload struct {
 	name string
 	desc string
 	spec bench.Spec // without Topic and NewClient
+	// prepare, when set, runs first and is not measured: the records a
+	// consume reads (same topic), or bulk data written just before an e2e
+	// (topic "<topic>-bulk").
+	prepare *bench.Spec
+	// writeBytes, when > 0, is written to a file on the broker's file
+	// system by another process (dd, no fsync) while the run goes on.
+	writeBytes int64
 }
+
+// defaultWorkloads is -workloads' default.
+const defaultWorkloads = "a,b,c,d,cb,db"
 
 // allWorkloads are the workloads of issue 5, with records and duration
 // multiplied by scale (at least 1,000 records, at least 1 s).
@@ -31,6 +41,11 @@ func allWorkloads(scale float64) []workload {
 		return bench.Spec{Mode: bench.ModeE2E, Partitions: 6, RecordSize: 1024, Acks: acks,
 			Rate: 20_000, Duration: dur, Linger: 0, Producers: 1}
 	}
+	consume := func(prep bench.Spec) bench.Spec {
+		return bench.Spec{Mode: bench.ModeConsume, Records: prep.Records}
+	}
+	ptr := func(s bench.Spec) *bench.Spec { return &s }
+	bulk := produce(6, 1024, bench.AcksLeader, false, n(2<<20)) // 2 GiB
 	ws := []workload{
 		{name: "a", spec: produce(1, 1024, bench.AcksLeader, false, n(1_000_000))},
 		{name: "b", spec: produce(6, 1024, bench.AcksAll, true, n(1_000_000))},
@@ -39,14 +54,44 @@ func allWorkloads(scale float64) []workload {
 		// would put the median at ~3 ms); d1 is d with acks=1.
 		{name: "d", spec: e2e(bench.AcksAll, d(20*time.Second))},
 		{name: "d1", spec: e2e(bench.AcksLeader, d(20*time.Second))},
+		// Consume: what a, b and c wrote, read back by one client.
+		{name: "ca", prepare: ptr(produce(1, 1024, bench.AcksLeader, false, n(1_000_000)))},
+		{name: "cb", prepare: ptr(produce(6, 1024, bench.AcksAll, true, n(500_000)))},
+		{name: "cc", prepare: ptr(produce(6, 100, bench.AcksLeader, false, n(2_000_000)))},
+		// d for 10 s right after 2 GiB were written with acks=1 to
+		// another topic (db), or while another process writes 2 GiB to
+		// the broker's file system (dw): fsync stalls behind other
+		// dirty data show up here.
+		{name: "db", spec: e2e(bench.AcksAll, d(10*time.Second)), prepare: &bulk},
+		{name: "dw", spec: e2e(bench.AcksAll, d(10*time.Second)), writeBytes: bulk.Records * int64(bulk.RecordSize)},
 	}
 	for i := range ws {
-		ws[i].desc = describe(ws[i].spec)
+		w := &ws[i]
+		if w.spec.Mode == "" {
+			w.spec = consume(*w.prepare)
+		}
+		w.desc = describe(w)
 	}
 	return ws
 }
 
-func describe(s bench.Spec) string {
+func describe(w *workload) string {
+	s := w.spec
+	if s.Mode == bench.ModeConsume {
+		return fmt.Sprintf("consume %d records, one client, of: %s", s.Records, describeSpec(*w.prepare))
+	}
+	d := describeSpec(s)
+	switch {
+	case w.prepare != nil:
+		d += fmt.Sprintf(", right after %d MiB were written to another topic: %s",
+			w.prepare.Records*int64(w.prepare.RecordSize)>>20, describeSpec(*w.prepare))
+	case w.writeBytes > 0:
+		d += fmt.Sprintf(", while another process writes %d MiB to the broker's file system", w.writeBytes>>20)
+	}
+	return d
+}
+
+func describeSpec(s bench.Spec) string {
 	idem := ""
 	if s.Idempotent {
 		idem = ", idempotent"
@@ -70,7 +115,7 @@ func pickWorkloads(all []workload, list string) ([]workload, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("-workloads: unknown workload %q (have a, b, c, d, d1)", name)
+			return nil, fmt.Errorf("-workloads: unknown workload %q (have a, b, c, d, d1, ca, cb, cc, db, dw)", name)
 		}
 	}
 	return out, nil
@@ -78,7 +123,7 @@ func pickWorkloads(all []workload, list string) ([]workload, error) {
 
 // skipReason says why a broker cannot run a workload, "" when it can.
 func skipReason(kind string, w workload) string {
-	if kind == kindCeiling && w.spec.Mode != bench.ModeProduce {
+	if kind == kindCeiling && w.spec.Mode == bench.ModeE2E {
 		return "the ceiling (kfake BlackholeProduce) stores nothing, so there is nothing to consume"
 	}
 	return ""

@@ -57,7 +57,9 @@ func runConsume(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {
 	if s.Records == 0 && s.Duration == 0 && available == 0 {
 		return nil, fmt.Errorf("topic %q: %w (it is empty: run `sluice bench produce` first)", s.Topic, ErrNoRecords)
 	}
-	c.cl, err = s.NewClient(ctx, kgo.ClientID("sluice-bench"), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Topic: from}))
+	var fetches fetchStats
+	c.cl, err = s.NewClient(ctx, kgo.ClientID("sluice-bench"), kgo.WithHooks(&fetches),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.Topic: from}))
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +71,7 @@ func runConsume(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {
 	cerr := c.loop(ctx, res)
 	prog.stop()
 	res.Records, res.Bytes = c.records, c.bytes
+	fetches.fill(res)
 	res.setThroughput(c.last.Sub(c.start))
 	noteInterrupt(ctx, res)
 	return res, joinRunErr(cerr, res)

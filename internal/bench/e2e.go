@@ -75,7 +75,8 @@ func runE2E(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {
 		return nil, err
 	}
 	r := newRun(s.Topic, partitions)
-	ccl, err := s.NewClient(ctx, kgo.ClientID("sluice-bench"), kgo.ConsumePartitions(from))
+	var fetches fetchStats
+	ccl, err := s.NewClient(ctx, kgo.ClientID("sluice-bench"), kgo.WithHooks(&fetches), kgo.ConsumePartitions(from))
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +105,7 @@ func runE2E(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {
 	wg.Wait()
 	prog.stop()
 	c.finish(res, ps)
+	fetches.fill(res)
 	noteInterrupt(ctx, res)
 	return res, joinRunErr(perr, res)
 }

@@ -33,6 +33,13 @@ type Result struct {
 	Seconds       float64 `json:"seconds"`
 	RecordsPerSec float64 `json:"records_per_sec"`
 	MBPerSec      float64 `json:"mb_per_sec"`
+	// ClientCPUSeconds is the CPU time (user + system) the benchmark's own
+	// process used during the run: the client side's cost.
+	ClientCPUSeconds float64 `json:"client_cpu_seconds"`
+	// FetchResponses and FetchBytes count the fetch responses the
+	// consuming client read and their size (consume, e2e).
+	FetchResponses int64 `json:"fetch_responses,omitempty"`
+	FetchBytes     int64 `json:"fetch_bytes,omitempty"`
 	// Latency is send-to-ack (produce) or send-to-consume (e2e).
 	Latency *Latency `json:"latency,omitempty"`
 	// AckLatency is send-to-ack during an e2e run.
@@ -78,6 +85,33 @@ func (r *Result) setThroughput(elapsed time.Duration) {
 		r.RecordsPerSec = float64(r.Records) / r.Seconds
 		r.MBPerSec = float64(r.Bytes) / mib / r.Seconds
 	}
+}
+
+// ClientCPUPerRecordUs is the client's CPU microseconds per record; 0
+// without records.
+func (r *Result) ClientCPUPerRecordUs() float64 {
+	if r.Records == 0 {
+		return 0
+	}
+	return r.ClientCPUSeconds * 1e6 / float64(r.Records)
+}
+
+// FetchesPerMiB is fetch responses per MiB of record values read; 0
+// without fetches.
+func (r *Result) FetchesPerMiB() float64 {
+	if r.FetchResponses == 0 || r.Bytes == 0 {
+		return 0
+	}
+	return float64(r.FetchResponses) / (float64(r.Bytes) / mib)
+}
+
+// KiBPerFetch is the mean size of a fetch response in KiB; 0 without
+// fetches.
+func (r *Result) KiBPerFetch() float64 {
+	if r.FetchResponses == 0 {
+		return 0
+	}
+	return float64(r.FetchBytes) / float64(r.FetchResponses) / 1024
 }
 
 // Err is nil for a clean run, else ErrProduceFailed and/or ErrIntegrity

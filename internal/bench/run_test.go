@@ -51,6 +51,11 @@ func TestRunProduceThenConsume(t *testing.T) {
 	if c.Records != 1000 || c.Bytes != 64000 || c.Partitions != 2 {
 		t.Errorf("consume: %+v", c)
 	}
+	// The fetches that carried 64,000 value bytes weigh more than that,
+	// and the client used some CPU to read them.
+	if c.FetchResponses < 1 || c.FetchBytes <= c.Bytes || c.ClientCPUSeconds <= 0 || c.KiBPerFetch() <= 0 {
+		t.Errorf("consume: %d fetch responses of %d bytes, client CPU %v s", c.FetchResponses, c.FetchBytes, c.ClientCPUSeconds)
+	}
 	s.Records = 400 // fewer than the topic holds
 	if c := mustRun(t, s); c.Records != 400 {
 		t.Errorf("consume --records 400 read %d", c.Records)
@@ -65,6 +70,9 @@ func TestRunE2EDurationAndRate(t *testing.T) {
 	// pacer must never send (many) more.
 	if e.Integrity == nil || !e.Integrity.OK() || e.Integrity.Received != e.Sent || e.Sent == 0 || e.Sent > 700 {
 		t.Errorf("e2e at 2000/s for 300ms: sent %d, integrity %+v", e.Sent, e.Integrity)
+	}
+	if e.FetchResponses < 1 || e.ClientCPUSeconds <= 0 {
+		t.Errorf("e2e: %d fetch responses, client CPU %v s", e.FetchResponses, e.ClientCPUSeconds)
 	}
 }
 

@@ -39,6 +39,12 @@ func printResult(w io.Writer, r *engine.Result) error {
 		writeLatency(&b, "send->consume latency", r.Latency)
 		writeLatency(&b, "send->ack latency", r.AckLatency)
 	}
+	if r.ClientCPUSeconds > 0 {
+		fmt.Fprintf(&b, "  client CPU %.2f s: %.3f us/record\n", r.ClientCPUSeconds, r.ClientCPUPerRecordUs())
+	}
+	if r.FetchResponses > 0 {
+		fmt.Fprintf(&b, "  fetch responses %d: %.2f per MB, %.0f KiB each\n", r.FetchResponses, r.FetchesPerMiB(), r.KiBPerFetch())
+	}
 	if i := r.Integrity; i != nil {
 		verdict := "OK"
 		if !i.OK() {

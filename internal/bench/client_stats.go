@@ -1,0 +1,57 @@
+package bench
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// fetchStats counts the fetch responses a consuming client reads: the
+// shape of what a broker sends (responses per MiB, bytes per response)
+// drives the client's cost per record. A kgo hook; safe for concurrent
+// use.
+type fetchStats struct {
+	responses atomic.Int64
+	bytes     atomic.Int64
+}
+
+var _ kgo.HookBrokerRead = (*fetchStats)(nil)
+
+// OnBrokerRead counts every successfully read fetch response.
+func (f *fetchStats) OnBrokerRead(_ kgo.BrokerMetadata, key int16, n int, _, _ time.Duration, err error) {
+	if key == int16(kmsg.Fetch) && err == nil {
+		f.responses.Add(1)
+		f.bytes.Add(int64(n))
+	}
+}
+
+// fill sets the Result's fetch figures.
+func (f *fetchStats) fill(r *Result) {
+	r.FetchResponses, r.FetchBytes = f.responses.Load(), f.bytes.Load()
+}
+
+// processCPU is the CPU time (user + system) this process has used so far;
+// ok is false where the platform cannot tell.
+func processCPU() (time.Duration, bool) { return osProcessCPU() }
+
+// clientCPU measures the process's CPU time over a run: in `sluice bench`
+// and bench/compare the process is the load generator, its clients and
+// nothing else of weight (brokers run in other processes).
+type clientCPU struct {
+	start time.Duration
+	ok    bool
+}
+
+func startClientCPU() clientCPU {
+	c, ok := processCPU()
+	return clientCPU{start: c, ok: ok}
+}
+
+// fill sets ClientCPUSeconds.
+func (c clientCPU) fill(r *Result) {
+	if end, ok := processCPU(); ok && c.ok && r != nil {
+		r.ClientCPUSeconds = (end - c.start).Seconds()
+	}
+}
