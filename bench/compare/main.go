@@ -29,6 +29,7 @@
 //	            written as b, and what c writes
 //	db d for 10 s right after 2 GiB were produced with acks=1 to another topic
 //	dw d for 10 s while another process writes 2 GiB to the broker's file system
+//	dk db with what is dirty on the broker's file system written back as it starts
 //
 // The default list is a,b,c,d,cb,db. The ceiling answers fetches from a
 // canned batch in memory (kfake.SyntheticFetch): what the client alone can
@@ -86,7 +87,7 @@ var hidden = map[string]bool{"serve-kfake": true, "data": true, "blackhole": tru
 func parseFlags() *options {
 	o := &options{}
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every broker once, in turn")
-	flag.StringVar(&o.workloads, "workloads", defaultWorkloads, "workloads to run (comma-separated: a, b, c, d, d1, ca, cb, cc, db, dw)")
+	flag.StringVar(&o.workloads, "workloads", defaultWorkloads, "workloads to run (comma-separated: a, b, c, d, d1, ca, cb, cc, db, dw, dk)")
 	flag.StringVar(&o.brokers, "brokers", "sluice,kfake,ceiling", "brokers to compare")
 	flag.Float64Var(&o.scale, "scale", 1, "multiply records and durations by this (e.g. 0.1 for a quick run)")
 	flag.StringVar(&o.sluiceBin, "sluice-bin", "", "sluice binary to run (default: go build ./cmd/sluice into a temp dir)")

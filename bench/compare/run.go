@@ -161,13 +161,17 @@ func runWorkload(ctx context.Context, b *brokerProc, w workload, round int, verb
 			return s
 		}
 	}
-	var wr *writer
-	if w.writeBytes > 0 {
-		var err error
-		if wr, err = startWriter(b.dir, w.writeBytes); err != nil {
-			s.Error = err.Error()
-			return s
-		}
+	var wr *other
+	var err error
+	switch {
+	case w.writeBytes > 0:
+		wr, err = startWriter(b.dir, w.writeBytes)
+	case w.writeback:
+		wr, err = startWriteback(b.dir)
+	}
+	if err != nil {
+		s.Error = err.Error()
+		return s
 	}
 	cpu0, err0 := b.cpu()
 	res, err := bench.Run(wctx, spec)

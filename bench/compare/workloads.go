@@ -21,6 +21,9 @@ type workload struct {
 	// writeBytes, when > 0, is written to a file on the broker's file
 	// system by another process (dd, no fsync) while the run goes on.
 	writeBytes int64
+	// writeback: when the run starts, another process writes back what
+	// is dirty on the broker's file system (sync -f).
+	writeback bool
 }
 
 // defaultWorkloads is -workloads' default.
@@ -64,6 +67,10 @@ func allWorkloads(scale float64) []workload {
 		// dirty data show up here.
 		{name: "db", spec: e2e(bench.AcksAll, d(10*time.Second)), prepare: &bulk},
 		{name: "dw", spec: e2e(bench.AcksAll, d(10*time.Second)), writeBytes: bulk.Records * int64(bulk.RecordSize)},
+		// db, with what is still dirty written back as the run starts:
+		// what the kernel does 30 s after the bulk (or at once above
+		// dirty_background_ratio, on a machine with less memory).
+		{name: "dk", spec: e2e(bench.AcksAll, d(10*time.Second)), prepare: &bulk, writeback: true},
 	}
 	for i := range ws {
 		w := &ws[i]
@@ -85,6 +92,9 @@ func describe(w *workload) string {
 	case w.prepare != nil:
 		d += fmt.Sprintf(", right after %d MiB were written to another topic: %s",
 			w.prepare.Records*int64(w.prepare.RecordSize)>>20, describeSpec(*w.prepare))
+		if w.writeback {
+			d += ", and with what is dirty on the broker's file system written back as it starts (sync -f)"
+		}
 	case w.writeBytes > 0:
 		d += fmt.Sprintf(", while another process writes %d MiB to the broker's file system", w.writeBytes>>20)
 	}
@@ -115,7 +125,7 @@ func pickWorkloads(all []workload, list string) ([]workload, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("-workloads: unknown workload %q (have a, b, c, d, d1, ca, cb, cc, db, dw)", name)
+			return nil, fmt.Errorf("-workloads: unknown workload %q (have a, b, c, d, d1, ca, cb, cc, db, dw, dk)", name)
 		}
 	}
 	return out, nil

@@ -26,6 +26,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// trace is -trace.
+var trace bool
+
 func main() {
 	dir := flag.String("dir", os.TempDir(), "directory on the file system to measure")
 	other := flag.Int("other", 2048, "MiB the other writer writes (0: none)")
@@ -34,6 +37,8 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "probe time per layout")
 	every := flag.Duration("every", time.Millisecond, "one durable write per this interval")
 	size := flag.Int("size", 20<<10, "bytes per durable write")
+	otherRate := flag.Int("other-rate", 0, "paced: write back at most this many MiB/s (0: as fast as the window allows)")
+	flag.BoolVar(&trace, "trace", false, "print every stall over 50 ms (and every paced step that waited that long) as it happens")
 	ioprio := flag.String("ioprio", "", "I/O priority class of the probe's thread: rt, be or idle (default: inherit)")
 	flag.Parse()
 	if *ioprio != "" {
@@ -44,7 +49,7 @@ func main() {
 		}
 	}
 	for _, l := range splitComma(*layouts) {
-		if err := measure(*dir, l, *other, *otherMode, *duration, *every, *size); err != nil {
+		if err := measure(*dir, l, *other, *otherMode, *otherRate, *duration, *every, *size); err != nil {
 			fmt.Fprintf(os.Stderr, "syncstall: %s: %v\n", l, err)
 			os.Exit(1)
 		}
@@ -65,13 +70,14 @@ func splitComma(s string) []string {
 	return out
 }
 
-func measure(dir, layout string, otherMiB int, otherMode string, d, every time.Duration, size int) error {
+func measure(dir, layout string, otherMiB int, otherMode string, otherRate int, d, every time.Duration, size int) error {
 	path := filepath.Join(dir, "syncstall-"+layout)
 	defer os.Remove(path)
 	span := int64(size) * int64(d/every+1)
 	span = (span + 4095) &^ 4095
 	flags := os.O_RDWR | os.O_CREATE | os.O_TRUNC
-	noSync := layout == "direct-nosync"
+	noSync := layout == "direct-nosync" || layout == "direct-read"
+	read := layout == "direct-read"
 	if noSync {
 		layout = "direct"
 	}
@@ -104,7 +110,7 @@ func measure(dir, layout string, otherMiB int, otherMode string, d, every time.D
 	var dd *exec.Cmd
 	var paced chan error
 	if otherMiB > 0 && otherMode == "paced" {
-		paced = startPaced(otherPath, otherMiB)
+		paced = startPaced(otherPath, otherMiB, otherRate)
 	} else if otherMiB > 0 {
 		dd = exec.Command("dd", "if=/dev/zero", "of="+otherPath, "bs=1M", fmt.Sprintf("count=%d", otherMiB))
 		if err := dd.Start(); err != nil {
@@ -142,7 +148,13 @@ func measure(dir, layout string, otherMiB int, otherMode string, d, every time.D
 		// counts for every write it held up (no coordinated omission).
 		t0 := next
 		next = next.Add(every)
-		if _, err := f.WriteAt(buf, off); err != nil {
+		var err error
+		if read {
+			_, err = f.ReadAt(buf, off)
+		} else {
+			_, err = f.WriteAt(buf, off)
+		}
+		if err != nil {
 			return err
 		}
 		if !noSync {
@@ -151,6 +163,9 @@ func measure(dir, layout string, otherMiB int, otherMode string, d, every time.D
 			}
 		}
 		lat = append(lat, time.Since(t0))
+		if trace && time.Since(t0) > 50*time.Millisecond {
+			fmt.Printf("  stall at %v: %v\n", t0.Sub(start).Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+		}
 		off += int64(size)
 		for next.Before(time.Now().Add(-every)) && time.Since(start) < d {
 			lat = append(lat, 0) // placeholder, fixed below
@@ -217,7 +232,7 @@ func setIOPrio(class string) error {
 // sync_file_range, at most pacedWindow bytes in flight; it returns at once
 // once the writes are done (the writeback goes on beside the probe) and
 // reports on the channel when the writeback is done too.
-func startPaced(path string, mib int) chan error {
+func startPaced(path string, mib, rate int) chan error {
 	const pacedWindow = 4 << 20
 	done := make(chan error, 1)
 	f, err := os.Create(path)
@@ -239,19 +254,30 @@ func startPaced(path string, mib int) chan error {
 		defer f.Close()
 		fd := int(f.Fd())
 		var started, waited int64
+		t0 := time.Now()
 		for end := range written {
+			if rate > 0 {
+				due := t0.Add(time.Duration(float64(started) / float64(rate<<20) * float64(time.Second)))
+				time.Sleep(time.Until(due))
+			}
 			if end-started < pacedWindow {
 				continue
 			}
 			// Wait for the previous chunk, then start this one.
-			if err := unix.SyncFileRange(fd, waited, started-waited, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER); err != nil {
-				done <- err
+			w0 := time.Now()
+			// (A length of 0 would mean "to the end of the file".)
+			if started > waited && unix.SyncFileRange(fd, waited, started-waited, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER) != nil {
+				done <- fmt.Errorf("sync_file_range")
 				return
 			}
+			w1 := time.Now()
 			waited = started
 			if err := unix.SyncFileRange(fd, started, end-started, unix.SYNC_FILE_RANGE_WRITE); err != nil {
 				done <- err
 				return
+			}
+			if trace && time.Since(w0) > 50*time.Millisecond {
+				fmt.Printf("  pacer at %v MiB: wait %v, start %v\n", started>>20, w1.Sub(w0).Round(time.Millisecond), time.Since(w1).Round(time.Millisecond))
 			}
 			started = end
 		}
