@@ -47,10 +47,13 @@ func TestKill9AbortsOpenTransactions(t *testing.T) {
 		committed, open = append(committed, c...), append(open, o...)
 	}
 
-	idem := newIdempotentLoad(ctx, t, b, topic, partitions, idemCount)
+	// The second half waits for the kill, so the load cannot be over
+	// before it (on a fast run it was, one time in two).
+	idem := newIdempotentLoad(ctx, t, b, topic, partitions, idemCount, idemCount/2)
 	idem.awaitAcks(ctx, t, idemCount/4)
 	b.kill9()
 	atKill := idem.ackedNow()
+	idem.release()
 	b.restart()
 	if atKill >= idemCount {
 		t.Fatalf("the idempotent producer finished (%d acks) before the kill", atKill)
@@ -114,11 +117,13 @@ func txnProduce(ctx context.Context, t *testing.T, cl *kgo.Client, values []stri
 }
 
 // idempotentLoad is a franz-go idempotent producer writing "i-0".."i-N-1",
-// value k to partition k % partitions, from a goroutine. Safe for
-// concurrent use.
+// value k to partition k % partitions, from a goroutine that stops before
+// record hold until release is called. Safe for concurrent use.
 type idempotentLoad struct {
-	cl    *kgo.Client
-	count int
+	cl      *kgo.Client
+	count   int
+	resume  chan struct{}
+	release func()
 
 	mu     sync.Mutex
 	acked  int
@@ -126,7 +131,7 @@ type idempotentLoad struct {
 	change chan struct{} // closed and replaced on each ack
 }
 
-func newIdempotentLoad(ctx context.Context, t *testing.T, b *broker, topic string, partitions int32, count int) *idempotentLoad {
+func newIdempotentLoad(ctx context.Context, t *testing.T, b *broker, topic string, partitions int32, count, hold int) *idempotentLoad {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(time.Millisecond))
@@ -134,9 +139,18 @@ func newIdempotentLoad(ctx context.Context, t *testing.T, b *broker, topic strin
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	l := &idempotentLoad{cl: cl, count: count, change: make(chan struct{})}
+	l := &idempotentLoad{cl: cl, count: count, change: make(chan struct{}), resume: make(chan struct{})}
+	l.release = sync.OnceFunc(func() { close(l.resume) })
+	t.Cleanup(l.release)
 	go func() {
 		for k := range count {
+			if k == hold {
+				select {
+				case <-l.resume:
+				case <-ctx.Done():
+					return
+				}
+			}
 			r := &kgo.Record{Partition: int32(k) % partitions, Value: []byte("i-" + strconv.Itoa(k))}
 			cl.Produce(ctx, r, l.done)
 		}
