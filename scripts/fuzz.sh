@@ -8,7 +8,10 @@
 #
 # A failing input is written by Go to the package's testdata/fuzz/<Fuzz…>/:
 # commit it (renamed to say what it found) with the fix, as a regression
-# seed. Temporary files go to TMPDIR: FUZZ_TMPDIR (default /dev/shm when it
+# seed. A run that ends with a bare "context deadline exceeded" at the
+# -fuzztime boundary and writes no input is Go's own coordinator race
+# (golang/go#75804, fixed in Go 1.27): it is reported as "deadline race",
+# not as a failure. Temporary files go to TMPDIR: FUZZ_TMPDIR (default /dev/shm when it
 # exists) keeps the storage and raft targets from waiting on fsync.
 set -uo pipefail
 t=${1:-60s}
@@ -26,10 +29,16 @@ for line in $(go list -f '{{.ImportPath}}:{{.Dir}}' "${pkgs[@]}"); do
   for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "== $pkg $f ($t)"
     start=$(date +%s)
-    TMPDIR=${tmp:-${TMPDIR:-/tmp}} go test -run '^$' -fuzz "^$f\$" -fuzztime "$t" -fuzzminimizetime 2000x "$pkg" >"$log" 2>&1
+    before=$(ls "$dir/testdata/fuzz/$f" 2>/dev/null | wc -l)
+    TMPDIR=${tmp:-${TMPDIR:-/tmp}} go test -run '^$' -fuzz "^$f\$" -fuzztime "$t" -fuzzminimizetime 2000x -timeout 0 "$pkg" >"$log" 2>&1
     rc=$?
     execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     line="$(printf '%-52s %-30s %5ss %12s execs' "${pkg#github.com/sluice-io/sluice/}" "$f" $(( $(date +%s) - start )) "${execs:-?}")"
+    after=$(ls "$dir/testdata/fuzz/$f" 2>/dev/null | wc -l)
+    if [ $rc -ne 0 ] && [ "$after" -eq "$before" ] && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -e '^panic' -e 'Failing input' "$log"; then
+      line="$line  deadline race (golang/go#75804), no input written"
+      rc=0
+    fi
     if [ $rc -ne 0 ]; then
       failed=1
       line="$line  FAIL"
