@@ -70,11 +70,12 @@ type Broker struct {
 	TransactionMaxTimeoutMs              int32
 	ProducerIDExpirationMs               int32
 
-	HTTPListener  string // "" when off
-	WriteCaching  bool
-	FsyncScope    string // sluice.fsync.scope: "file" or "filesystem"
-	AdaptiveProcs bool   // sluice.procs.adaptive
-	IdleCloseMs   int64  // sluice.log.idle.close.ms; -1: never
+	HTTPListener   string // "" when off
+	WriteCaching   bool
+	FsyncScope     string // sluice.fsync.scope: "file" or "filesystem"
+	AdaptiveProcs  bool   // sluice.procs.adaptive
+	IdleCloseMs    int64  // sluice.log.idle.close.ms; -1: never
+	WritebackBytes int64  // sluice.log.writeback.bytes; 0: off
 
 	static         map[string]string // file + overrides, canonical values
 	perBroker      map[string]string // dynamic, this broker
@@ -220,6 +221,7 @@ func (b *Broker) fillCore() {
 	b.FsyncScope = b.String("sluice.fsync.scope")
 	b.AdaptiveProcs = b.Bool("sluice.procs.adaptive")
 	b.IdleCloseMs = b.Int("sluice.log.idle.close.ms")
+	b.WritebackBytes = b.Int("sluice.log.writeback.bytes")
 }
 
 func (b *Broker) fillCoordinators() {

@@ -55,7 +55,9 @@
 // sluice.queued.max.request.bytes.per.connection (default 32 MiB: what one
 // connection may read ahead of its replies, internal/kafka/conn) and
 // sluice.log.idle.close.ms (default 60000: a segment's files close after a
-// minute unused, storage.FileJanitor).
+// minute unused, storage.FileJanitor) and sluice.log.writeback.bytes
+// (default 0, the kernel's writeback; above 0 appended data is written
+// back behind the writers in steps of this size, storage.Writeback).
 //
 // # Differences from Kafka
 //

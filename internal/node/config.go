@@ -67,6 +67,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		TopicConfig:                       eff.resolver(),
 		SyncFileSystem:                    cfg.FsyncScope == "filesystem",
 		IdleClose:                         idleClose(cfg.IdleCloseMs),
+		WritebackBytes:                    cfg.WritebackBytes,
 		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		ProducerIDExpirationCheckInterval: time.Duration(cfg.Int("producer.id.expiration.check.interval.ms")) * time.Millisecond,
 		CleanerInterval:                   cleanerInterval(cfg),

@@ -72,6 +72,10 @@ type Options struct {
 	// (sluice.log.idle.close.ms); 0 is the default minute, negative
 	// closes them only when the process runs out of descriptors or maps.
 	IdleClose time.Duration
+	// WritebackBytes is sluice.log.writeback.bytes: the step of the
+	// writeback pacer (storage.Writeback); 0 leaves writeback to the
+	// kernel.
+	WritebackBytes int64
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
 	// ProducerIDExpirationCheckInterval is
@@ -101,7 +105,8 @@ type Node struct {
 	quorum   *raft.Node
 	pub      *metadata.Publisher
 	replicas *cluster.Replicas
-	fss      *storage.FSSync // nil unless SyncFileSystem
+	fss      *storage.FSSync    // nil unless SyncFileSystem
+	wb       *storage.Writeback // nil when WritebackBytes is 0
 	files    *storage.FileJanitor
 	groups   *group.Coordinator
 	txns     *txn.Coordinator
@@ -130,12 +135,16 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 			return nil, err
 		}
 	}
+	if opts.WritebackBytes > 0 {
+		n.wb = storage.NewWriteback(opts.WritebackBytes)
+	}
 	// Segments' files are open only while used: partitions cost
 	// descriptors and maps by use, not by count (storage/files.go).
 	n.files = storage.NewFileJanitor(cmp.Or(opts.IdleClose, time.Minute))
 	resolve := func(im *metadata.Image, overrides map[string]string) replica.Config {
 		rc := opts.TopicConfig(im, overrides)
 		rc.Storage.FSSync = n.fss
+		rc.Storage.Writeback = n.wb
 		rc.Storage.Janitor = n.files
 		return rc
 	}
@@ -306,6 +315,9 @@ func (n *Node) Close() error {
 	}
 	if n.fss != nil {
 		n.fss.Close() // after the logs' last sync rounds
+	}
+	if n.wb != nil {
+		n.wb.Close() // after the logs; it holds segments until then
 	}
 	if n.files != nil {
 		n.files.Close() // after the logs, which closed their files

@@ -42,6 +42,11 @@ type Config struct {
 	// instead of an fdatasync per file written.
 	FSSync *FSSync
 
+	// Writeback is not a Kafka setting: when set, appended data is written
+	// back behind the writers a chunk at a time (writeback.go) instead of
+	// being left dirty for the kernel to write back in bulk.
+	Writeback *Writeback
+
 	// Janitor is not a Kafka setting: when set, it closes the file sets
 	// of the log's segments once idle (janitor.go); nil keeps them open
 	// while the log is. Create and Open leave the files closed either way.

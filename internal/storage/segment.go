@@ -76,6 +76,11 @@ type segment struct {
 	// rwSet is the file set under which both indexes were last mapped
 	// writable (pinWritable maps them again under a newer one).
 	rwSet *fileSet
+	// wbOffered: the log file's bytes below it were handed to the
+	// writeback pacer (writeback.go); wbSeen: set by the first append of
+	// this process.
+	wbOffered int64
+	wbSeen    bool
 	// finalized: the index files on disk are exact (trimmed to their
 	// entries, the final time index entry written), as a roll or Close
 	// leaves them; Close need not open them again.
