@@ -380,7 +380,15 @@ func TestJanitorUnderConcurrentUse(t *testing.T) {
 			time.Sleep(200 * time.Microsecond)
 		}
 	})
-	time.Sleep(time.Second)
+	// At least a second of load, and on until a set has closed under it:
+	// a set read within its hold cannot close, and with four readers
+	// spread over a few segments that can take a while on a busy machine
+	// (30 s at most).
+	closed := func() bool { st := j.Stats(); return st.ClosedIdle+st.ClosedPressure > 0 }
+	start := time.Now()
+	for time.Since(start) < time.Second || !closed() && time.Since(start) < 30*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
 	close(stop)
 	wg.Wait()
 	close(errs)
