@@ -65,13 +65,11 @@ func (rs *results) runBroker(ctx context.Context, round int, kind string, ws []w
 	}
 	defer stop()
 	for _, w := range ws {
-		if size := ceilingSize(kind, w); b != nil && size != 0 && size != e.synthetic {
-			stop()
+		if size := ceilingSize(kind, w); size != 0 && size != e.synthetic {
+			stop() // a ceiling serving another size, if any
+			e.synthetic = size
 		}
 		if b == nil {
-			if size := ceilingSize(kind, w); size != 0 {
-				e.synthetic = size
-			}
 			var err error
 			b, br, err = rs.start(ctx, round, kind, e)
 			if err != nil {

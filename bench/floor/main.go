@@ -36,10 +36,11 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sluice-io/sluice/internal/procs"
 )
 
 type options struct {
@@ -97,13 +98,6 @@ func run(o *options) error {
 		}
 	}
 	return nil
-}
-
-// cpuTime is this process's user+system CPU so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func report(what string, bytes int64, wall, cpu time.Duration) {
@@ -182,7 +176,7 @@ func floorProduce(dir string, size int64, chunk int) error {
 	}
 	buf := make([]byte, chunk)
 	var off int64
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), procs.CPUTime()
 	for {
 		n, rerr := c.Read(buf)
 		if n > 0 {
@@ -202,7 +196,7 @@ func floorProduce(dir string, size int64, chunk int) error {
 			return rerr
 		}
 	}
-	wall, cpu := time.Since(t0), cpuTime()-c0
+	wall, cpu := time.Since(t0), procs.CPUTime()-c0
 	c.Close()
 	if err := wait(); err != nil {
 		return err
@@ -239,7 +233,7 @@ func floorConsume(dir string, size int64, chunk int) error {
 	}
 	var off int64
 	var serr error
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), procs.CPUTime()
 	werr := rc.Write(func(fd uintptr) bool {
 		for off < size && serr == nil {
 			_, err := unix.Sendfile(int(fd), int(f.Fd()), &off, int(min(int64(chunk), size-off)))
@@ -253,7 +247,7 @@ func floorConsume(dir string, size int64, chunk int) error {
 		}
 		return true
 	})
-	wall, cpu := time.Since(t0), cpuTime()-c0
+	wall, cpu := time.Since(t0), procs.CPUTime()-c0
 	c.Close()
 	if err := wait(); err != nil {
 		return err
@@ -295,7 +289,7 @@ func floorFsync(dir string, rounds int) error {
 	}
 	for _, m := range modes {
 		var off int64
-		t0, c0 := time.Now(), cpuTime()
+		t0, c0 := time.Now(), procs.CPUTime()
 		for range rounds {
 			for _, f := range fs[:m.n] {
 				if _, err := f.WriteAt(buf, off); err != nil {
@@ -307,7 +301,7 @@ func floorFsync(dir string, rounds int) error {
 				return err
 			}
 		}
-		wall, cpu := time.Since(t0), cpuTime()-c0
+		wall, cpu := time.Since(t0), procs.CPUTime()-c0
 		fmt.Printf("fsync    %-36s %6.1f us/round wall, %6.1f us/round CPU\n", m.name+":",
 			float64(wall.Microseconds())/float64(rounds), float64(cpu.Microseconds())/float64(rounds))
 	}

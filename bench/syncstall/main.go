@@ -21,7 +21,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,26 +50,12 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	for _, l := range splitComma(*layouts) {
+	for _, l := range strings.Split(*layouts, ",") {
 		if err := measure(*dir, l, *other, *otherMode, *otherRate, *duration, *every, *size); err != nil {
 			fmt.Fprintf(os.Stderr, "syncstall: %s: %v\n", l, err)
 			os.Exit(1)
 		}
 	}
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 func measure(dir, layout string, otherMiB int, otherMode string, otherRate int, d, every time.Duration, size int) error {
@@ -210,7 +198,7 @@ func zeroFill(path string, n int64) error {
 func alignedBuf(size int) []byte {
 	n := (size + 4095) &^ 4095
 	b := make([]byte, n+4096)
-	a := 4096 - int(uintptrOf(b)&4095)
+	a := 4096 - int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))&4095)
 	return b[a : a+n]
 }
 

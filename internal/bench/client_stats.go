@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/procs"
 )
 
 // fetchStats counts the fetch responses a consuming client reads: the
@@ -32,26 +34,16 @@ func (f *fetchStats) fill(r *Result) {
 	r.FetchResponses, r.FetchBytes = f.responses.Load(), f.bytes.Load()
 }
 
-// processCPU is the CPU time (user + system) this process has used so far;
-// ok is false where the platform cannot tell.
-func processCPU() (time.Duration, bool) { return osProcessCPU() }
+// clientCPU is the process's CPU time when a run started: in `sluice
+// bench` and bench/compare the process is the load generator, its clients
+// and nothing else of weight (brokers run in other processes).
+type clientCPU time.Duration
 
-// clientCPU measures the process's CPU time over a run: in `sluice bench`
-// and bench/compare the process is the load generator, its clients and
-// nothing else of weight (brokers run in other processes).
-type clientCPU struct {
-	start time.Duration
-	ok    bool
-}
+func startClientCPU() clientCPU { return clientCPU(procs.CPUTime()) }
 
-func startClientCPU() clientCPU {
-	c, ok := processCPU()
-	return clientCPU{start: c, ok: ok}
-}
-
-// fill sets ClientCPUSeconds.
+// fill sets ClientCPUSeconds to the CPU time used since the start.
 func (c clientCPU) fill(r *Result) {
-	if end, ok := processCPU(); ok && c.ok && r != nil {
-		r.ClientCPUSeconds = (end - c.start).Seconds()
+	if r != nil {
+		r.ClientCPUSeconds = (procs.CPUTime() - time.Duration(c)).Seconds()
 	}
 }

@@ -86,7 +86,7 @@ func (g *Governor) run(cfg Config, log *slog.Logger) {
 	t := time.NewTicker(cfg.Interval)
 	defer t.Stop()
 	p := newPolicy(cfg, runtime.GOMAXPROCS(0))
-	lastWall, lastCPU := time.Now(), cpuTime()
+	lastWall, lastCPU := time.Now(), CPUTime()
 	for {
 		select {
 		case <-g.stop:
@@ -95,7 +95,7 @@ func (g *Governor) run(cfg Config, log *slog.Logger) {
 			}
 			return
 		case now := <-t.C:
-			cpu := cpuTime()
+			cpu := CPUTime()
 			if n, changed := p.observe(now.Sub(lastWall), cpu-lastCPU); changed {
 				runtime.GOMAXPROCS(n)
 				log.Debug("scheduler resized", "gomaxprocs", n, "cores_used", p.lastUse)
@@ -105,8 +105,9 @@ func (g *Governor) run(cfg Config, log *slog.Logger) {
 	}
 }
 
-// cpuTime is the user and system CPU time of the whole process.
-func cpuTime() time.Duration {
+// CPUTime is the user and system CPU time of the whole process so far
+// (0 if the kernel will not tell).
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -189,7 +189,9 @@ func (l *Log) appendLocked(data []byte, info appendInfo) error {
 	s.size.Store(pos + int64(len(data)))
 	s.indexRun(data, pos, l.cfg.IndexIntervalBytes)
 	s.unpin(fs)
-	l.offerWritebackLocked(s, pos, pos+int64(len(data)))
+	if l.cfg.Writeback != nil {
+		l.offerWritebackLocked(s, pos, pos+int64(len(data)))
+	}
 	l.bytes.Add(int64(len(data)))
 	l.next = info.last + 1
 	l.leo.Store(int64(l.next))

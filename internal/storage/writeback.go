@@ -194,12 +194,10 @@ func (w *Writeback) sync(r wbRange, flags int) bool {
 // since the last range it took, once that is at least a chunk, in whole
 // pages (the page being appended to stays out). The bytes before the
 // first append of this process (a reopened segment) are left to the
-// kernel. Called under Log.mu after an append ending at end.
+// kernel. Called under Log.mu after an append ending at end, when the
+// log has a pacer.
 func (l *Log) offerWritebackLocked(s *segment, start, end int64) {
 	w := l.cfg.Writeback
-	if w == nil {
-		return
-	}
 	if !s.wbSeen || s.wbOffered > start {
 		s.wbSeen, s.wbOffered = true, start&^(pageSize-1) // first append here, or after a truncation
 	}
