@@ -49,7 +49,10 @@ func newProducer(id uint32, r *run, cl *kgo.Client, recordSize int) *producer {
 
 // produce sends up to limit records (0: no limit) until stop is set,
 // paced by pacer when non-nil, then waits until every record is answered.
-func (p *producer) produce(ctx context.Context, limit int64, pacer *Pacer, stop *atomic.Bool) error {
+// A paced producer also stops at the first record due end (> 0) or later
+// after the run's base: the stop timer may fire late on a busy machine,
+// the schedule does not.
+func (p *producer) produce(ctx context.Context, limit int64, pacer *Pacer, end time.Duration, stop *atomic.Bool) error {
 	part := int32(p.id) % p.run.partitions
 	promise := p.promise // one closure for the whole run
 	for n := int64(0); (limit == 0 || n < limit) && !stop.Load(); n++ {
@@ -60,6 +63,9 @@ func (p *producer) produce(ctx context.Context, limit int64, pacer *Pacer, stop 
 				break
 			}
 			sent = int64(due.Sub(p.run.base))
+			if end > 0 && sent >= int64(end) {
+				break // due after the run's duration, whenever the timer fires
+			}
 		} else {
 			sent = p.run.sinceBase()
 		}

@@ -103,7 +103,7 @@ func (ps *producers) produce(ctx context.Context, s *Spec) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.produce(sendCtx, limit, pacer, &stop)
+			errs[i] = p.produce(sendCtx, limit, pacer, s.Duration, &stop)
 		}()
 	}
 	flushed := make(chan struct{})
