@@ -227,9 +227,10 @@ func (s *segment) closeForGood() {
 
 // teardownLocked closes a claimed set: index maps and descriptors, then
 // the log descriptor. The indexes keep their entries, so the next set maps
-// them as they were. Called under filesMu.
+// them as they were. The set is unpublished last, so a segment seen with
+// no set has none open (nobody can pin a claimed set meanwhile). Called
+// under filesMu.
 func (s *segment) teardownLocked(fs *fileSet) {
-	s.files.Store(nil)
 	s.offIdx.close()
 	s.timeIdx.close()
 	fs.log.Close()
@@ -237,6 +238,7 @@ func (s *segment) teardownLocked(fs *fileSet) {
 		j.addFDs(-1)
 		j.untrack(s)
 	}
+	s.files.Store(nil)
 }
 
 // isOpen reports whether the segment has an open file set (tests, stats).
