@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -39,14 +40,43 @@ type Replicas struct {
 
 	parts atomic.Pointer[map[model.TopicPartition]*replica.Partition]
 
-	mu sync.Mutex // serializes Reconcile and Close
+	mu sync.Mutex // serializes Reconcile, Close and the HW checkpoint
+	// hws is the HW checkpoint read at start: a replica opened later
+	// starts at its entry (log start without one). Guarded by mu.
+	hws map[model.TopicPartition]model.Offset
 }
 
-// New returns an empty set of replicas storing logs under dir.
+// New returns an empty set of replicas storing logs under dir. It reads
+// dir's high watermark checkpoint; an unreadable one is logged and
+// treated as empty (every replica then starts at its log start offset
+// and waits for its leader or followers to move it).
 func New(node model.NodeID, dir string, resolve Resolver, log *slog.Logger) *Replicas {
 	r := &Replicas{node: node, dir: dir, resolve: resolve, log: log}
 	r.parts.Store(&map[model.TopicPartition]*replica.Partition{})
+	hws, err := storage.ReadHWCheckpoint(dir)
+	if err != nil {
+		log.Error("high watermark checkpoint unreadable; replicas start at their log start", "err", err)
+		hws = map[model.TopicPartition]model.Offset{}
+	}
+	r.hws = hws
 	return r
+}
+
+// CheckpointHighWatermarks writes every replica's high watermark to the
+// data directory's checkpoint (replica.high.watermark.checkpoint.interval.ms,
+// and at Close).
+func (r *Replicas) CheckpointHighWatermarks() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.checkpointLocked(*r.parts.Load())
+}
+
+func (r *Replicas) checkpointLocked(parts map[model.TopicPartition]*replica.Partition) error {
+	hws := make(map[model.TopicPartition]model.Offset, len(parts))
+	for tp, p := range parts {
+		hws[tp] = p.HighWatermark()
+	}
+	return storage.WriteHWCheckpoint(r.dir, hws)
 }
 
 // Get returns the local replica of tp, or nil.
@@ -86,13 +116,13 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 				part = nil
 			}
 			if part == nil {
-				toOpen = append(toOpen, pendingOpen{tp: tp, id: t.ID, cfg: cfg, epoch: p.LeaderEpoch})
+				toOpen = append(toOpen, pendingOpen{tp: tp, id: t.ID, cfg: cfg, state: p})
 				continue
 			}
 			if pt := prev.Topics[t.Name]; brokerChanged || pt == nil || !maps.Equal(pt.Configs, t.Configs) {
 				part.SetConfig(*cfg)
 			}
-			part.SetLeaderEpoch(p.LeaderEpoch)
+			r.lead(part, p)
 			cur[tp] = part
 		}
 	}
@@ -112,8 +142,25 @@ type pendingOpen struct {
 	tp    model.TopicPartition
 	id    model.TopicID
 	cfg   *replica.Config
-	epoch model.LeaderEpoch
+	state metadata.Partition
 	part  *replica.Partition // set by openAll
+}
+
+// lead applies the image's leadership of a hosted partition: this
+// broker leads it or follows its leader. A failure to record the new
+// leader epoch (the log failed) leaves the replica as it was.
+func (r *Replicas) lead(part *replica.Partition, p metadata.Partition) {
+	now := time.Now().UnixMilli()
+	if p.Leader != r.node {
+		part.MakeFollower(replica.FollowerState{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
+			PartitionEpoch: p.Epoch, Replicas: p.Replicas}, now)
+		return
+	}
+	_, err := part.MakeLeader(replica.LeaderState{Local: r.node, LeaderEpoch: p.LeaderEpoch,
+		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR}, now)
+	if err != nil {
+		r.log.Error("become leader", "partition", part.TP, "err", err)
+	}
 }
 
 // openAll opens the logs in parallel (recovery after a crash is CPU-bound
@@ -128,12 +175,13 @@ func (r *Replicas) openAll(todo []pendingOpen) []pendingOpen {
 			defer wg.Done()
 			for i := range next {
 				o := &todo[i]
-				part, err := r.open(o.tp, o.id, *o.cfg, o.epoch)
+				part, err := r.open(o.tp, o.id, *o.cfg, o.state.LeaderEpoch)
 				if err != nil {
 					r.log.Error("open partition log", "partition", o.tp, "err", err)
 					continue
 				}
-				part.SetLeaderEpoch(o.epoch)
+				part.RestoreHighWatermark(r.hws[o.tp]) // no entry: 0, raised to the log start
+				r.lead(part, o.state)
 				o.part = part
 			}
 		}()
@@ -192,11 +240,16 @@ func (r *Replicas) remove(p *replica.Partition) {
 const closeWorkers = 16
 
 // Close closes every log cleanly (flushes and checkpoints), several at a
-// time.
+// time, then writes the high watermark checkpoint.
 func (r *Replicas) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	parts := *r.parts.Load()
+	defer func() {
+		if err := r.checkpointLocked(parts); err != nil {
+			r.log.Error("high watermark checkpoint", "err", err)
+		}
+	}()
 	next := make(chan *replica.Partition)
 	errs := make(chan error, len(parts))
 	var wg sync.WaitGroup

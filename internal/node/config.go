@@ -70,6 +70,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		WritebackBytes:                    cfg.WritebackBytes,
 		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		ProducerIDExpirationCheckInterval: time.Duration(cfg.Int("producer.id.expiration.check.interval.ms")) * time.Millisecond,
+		HWCheckpointInterval:              time.Duration(cfg.Int("replica.high.watermark.checkpoint.interval.ms")) * time.Millisecond,
 		CleanerInterval:                   cleanerInterval(cfg),
 		Groups:                            group.OptionsFromConfig(cfg),
 		Txns:                              txn.OptionsFromConfig(cfg),

@@ -92,6 +92,7 @@ func (e *effective) resolver() func(*metadata.Image, map[string]string) replica.
 		}
 		rc := ReplicaConfig(t)
 		rc.ProducerIDExpirationMs = int64(cfg.ProducerIDExpirationMs)
+		rc.ReplicaLagTimeMaxMs = cfg.ReplicaLagTimeMaxMs
 		return rc
 	}
 }

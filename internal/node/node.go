@@ -78,6 +78,8 @@ type Options struct {
 	WritebackBytes int64
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
+	// HWCheckpointInterval is replica.high.watermark.checkpoint.interval.ms.
+	HWCheckpointInterval time.Duration
 	// ProducerIDExpirationCheckInterval is
 	// producer.id.expiration.check.interval.ms.
 	ProducerIDExpirationCheckInterval time.Duration
@@ -254,17 +256,24 @@ func (n *Node) Addr() string { return n.server.Addr().String() }
 func (n *Node) Listener() *conn.Server { return n.server }
 
 // maintain runs log retention and time-based segment rolls every
-// log.retention.check.interval.ms, and producer id expiry every
-// producer.id.expiration.check.interval.ms.
+// log.retention.check.interval.ms, producer id expiry every
+// producer.id.expiration.check.interval.ms and the high watermark
+// checkpoint every replica.high.watermark.checkpoint.interval.ms.
 func (n *Node) maintain() {
 	retention := time.NewTicker(cmp.Or(n.opts.RetentionCheckInterval, 5*time.Minute))
 	defer retention.Stop()
 	expiry := time.NewTicker(cmp.Or(n.opts.ProducerIDExpirationCheckInterval, 10*time.Minute))
 	defer expiry.Stop()
+	hws := time.NewTicker(cmp.Or(n.opts.HWCheckpointInterval, 5*time.Second))
+	defer hws.Stop()
 	for {
 		select {
 		case <-n.stop:
 			return
+		case <-hws.C:
+			if err := n.replicas.CheckpointHighWatermarks(); err != nil {
+				n.opts.Log.Error("high watermark checkpoint", "err", err)
+			}
 		case now := <-retention.C:
 			n.forEachPartition("log maintenance", func(p *replica.Partition) error { return maintainOne(p, now.UnixMilli()) })
 		case now := <-expiry.C:

@@ -2,9 +2,11 @@
 // partition's log, validates and appends produced batches, serves reads up
 // to the high watermark, and wakes long-polling fetches when data arrives.
 //
-// Today every partition has a single replica, so the high watermark is the
-// log end offset; the follower side, ISR tracking and acks=all waits for
-// followers arrive with multi-broker clusters.
+// A replica leads its partition or follows another broker's replica
+// (leadership.go): the leader tracks its followers' fetches and derives
+// the high watermark from the in-sync replicas; a follower appends what
+// it fetched (follower.go). With one replica the leader alone is the ISR
+// and the high watermark is the log end offset.
 //
 // Partition is safe for concurrent use. Appends of every kind (plain,
 // idempotent, transactional, markers, coordinator batches) are serialized
@@ -63,6 +65,10 @@ type Config struct {
 	// ProducerIDExpirationMs is the broker's producer.id.expiration.ms;
 	// 0 means the default (DefaultProducerIDExpirationMs).
 	ProducerIDExpirationMs int64
+	// ReplicaLagTimeMaxMs is the broker's replica.lag.time.max.ms: a
+	// follower that had everything within it is caught up; 0 means the
+	// default (DefaultReplicaLagTimeMaxMs).
+	ReplicaLagTimeMaxMs int64
 	// WriteCaching (sluice.write.caching) answers acks=all once the batch
 	// is appended, without waiting for its fsync: Kafka's own trade-off,
 	// durability on a power cut for latency.
@@ -82,9 +88,10 @@ type Partition struct {
 	// and the publication of view. Lock order: appendMu, then the log's
 	// locks.
 	appendMu sync.Mutex
-	prod     producers // idempotent producer state (partition_producers.go); guarded by appendMu
-	txn      txnState  // transactions: last stable offset, KIP-890 guards (partition_txn.go); guarded by appendMu
-	view     readView  // what readers see; stored under appendMu, loaded without it
+	prod     producers  // idempotent producer state (partition_producers.go); guarded by appendMu
+	txn      txnState   // transactions: last stable offset, KIP-890 guards (partition_txn.go); guarded by appendMu
+	view     readView   // what readers see; stored under appendMu, loaded without it
+	lead     leadership // role, followers, high watermark (leadership.go); guarded by appendMu
 
 	watching atomic.Int32 // len(watchers), read without the lock on append
 	mu       sync.Mutex
@@ -95,6 +102,7 @@ type Partition struct {
 func New(tp model.TopicPartition, log *storage.Log, cfg Config, epoch model.LeaderEpoch) *Partition {
 	p := &Partition{TP: tp, TopicID: log.TopicID(), log: log}
 	p.txn.firstUnstable, p.txn.ceiling = -1, -1
+	p.lead.leader, p.lead.epochStart = -1, -1
 	p.cfg.Store(&cfg)
 	p.leaderEpoch.Store(int32(epoch))
 	p.initProducers()
@@ -116,12 +124,12 @@ func (p *Partition) SetConfig(cfg Config) {
 // LeaderEpoch is the current leader epoch.
 func (p *Partition) LeaderEpoch() model.LeaderEpoch { return model.LeaderEpoch(p.leaderEpoch.Load()) }
 
-// SetLeaderEpoch records a new leadership.
+// SetLeaderEpoch sets the leader epoch without a leadership change (tests).
 func (p *Partition) SetLeaderEpoch(e model.LeaderEpoch) { p.leaderEpoch.Store(int32(e)) }
 
-// HighWatermark is the offset up to which consumers may read: with one
-// replica, the log end offset as of the last append whose effects are
-// all published.
+// HighWatermark is the offset up to which consumers may read: every
+// in-sync replica holds the records below it (leadership.go), and every
+// effect of those records is published.
 // Invariant: HighWatermark <= LogEndOffset.
 func (p *Partition) HighWatermark() model.Offset {
 	hw, _ := p.view.load()
@@ -153,7 +161,7 @@ func (p *Partition) LogEndOffset() model.Offset { return p.log.LogEndOffset() }
 // offsets assigned in place. It returns the base offset and, for
 // LogAppendTime topics, the broker timestamp (else -1).
 func (p *Partition) Append(b []byte, nowMs int64) (model.Offset, int64, error) {
-	base, ts, err := p.AppendHeld(b, nowMs, 0)
+	base, ts, err := p.AppendHeld(b, nowMs, AppendOptions{})
 	if err == nil {
 		p.wake()
 	}
@@ -167,10 +175,8 @@ func (p *Partition) Wake() { p.wake() }
 // Wake once the rest of its request is appended, so a long-polling fetch
 // wakes once and reads every partition the produce wrote (Kafka completes
 // delayed fetches after the whole produce) instead of answering with the
-// first and fetching again. guard is that of a transactional batch checked
-// with BeginTxnVerification, 0 for none: such a batch is refused with
-// ErrInvalidTxnState when a marker ended the producer's transaction since.
-func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
+// first and fetching again.
+func (p *Partition) AppendHeld(b []byte, nowMs int64, opts AppendOptions) (model.Offset, int64, error) {
 	cfg := p.cfg.Load()
 	if len(b) > int(cfg.MaxMessageBytes) {
 		return 0, -1, fmt.Errorf("%w: %d > %d bytes", ErrMessageTooLarge, len(b), cfg.MaxMessageBytes)
@@ -190,19 +196,34 @@ func (p *Partition) AppendHeld(b []byte, nowMs int64, guard TxnGuard) (model.Off
 	if h.ProducerID() >= 0 {
 		// Idempotent or transactional: sequence checks and de-duplication,
 		// atomic with the append (partition_producers.go).
-		return p.appendIdempotent(b, appendTime, nowMs, guard)
+		return p.appendIdempotent(b, appendTime, nowMs, opts)
 	}
-	base, err := p.appendPlain(b, nowMs)
+	base, err := p.appendPlain(b, nowMs, opts.AcksAll)
 	if err != nil {
 		return 0, -1, err
 	}
 	return base, appendTime, nil
 }
 
+// AppendOptions qualify the append of a produced batch.
+type AppendOptions struct {
+	// Guard is that of a transactional batch checked with
+	// BeginTxnVerification, 0 for none: such a batch is refused with
+	// ErrInvalidTxnState when a marker ended the producer's transaction
+	// since.
+	Guard TxnGuard
+	// AcksAll refuses the batch with ErrNotEnoughReplicas, before
+	// anything is written, while the ISR is under the min ISR.
+	AcksAll bool
+}
+
 // appendPlain appends a batch without a producer id and publishes it.
-func (p *Partition) appendPlain(b []byte, nowMs int64) (model.Offset, error) {
+func (p *Partition) appendPlain(b []byte, nowMs int64, acksAll bool) (model.Offset, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	if err := p.checkLeaderLocked(acksAll); err != nil {
+		return -1, err
+	}
 	base, err := p.log.Append(b, p.LeaderEpoch())
 	if base >= 0 {
 		// Also after a failed flush.messages fsync: the batch is in the log.
@@ -212,7 +233,8 @@ func (p *Partition) appendPlain(b []byte, nowMs int64) (model.Offset, error) {
 	return base, err
 }
 
-// WaitDurable blocks until every offset below end is fsynced (acks=all).
+// WaitDurable blocks until every offset below end is fsynced on this
+// broker; WaitCommitted is acks=all.
 func (p *Partition) WaitDurable(ctx context.Context, end model.Offset) error {
 	return p.log.WaitDurable(ctx, end)
 }

@@ -52,7 +52,7 @@ func BenchmarkAppendHeld(b *testing.B) {
 					// The log writes the base offset in place; a
 					// producer always sends 0.
 					batch.SetBaseOffset(buf, 0)
-					if _, _, err := p.AppendHeld(buf, testNow, 0); err != nil {
+					if _, _, err := p.AppendHeld(buf, testNow, AppendOptions{}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -13,7 +13,8 @@ import (
 // offset commits); a transactional batch (TxnOffsetCommit records) is
 // checked for its producer epoch only, as coordinators write no sequence
 // numbers, and opens the producer's transaction like a produced one; any
-// other batch is appended as Append would.
+// other batch is appended as Append would. Every coordinator append is
+// acks=all: refused while the ISR is under the min ISR.
 func (p *Partition) AppendCoordinator(b []byte, nowMs int64) (model.Offset, error) {
 	h, err := batch.Validate(b)
 	if err != nil {
@@ -27,7 +28,10 @@ func (p *Partition) AppendCoordinator(b []byte, nowMs int64) (model.Offset, erro
 		}
 		return p.appendMarker(b, m, nowMs)
 	case h.ProducerID() < 0:
-		base, _, err := p.Append(b, nowMs)
+		base, _, err := p.AppendHeld(b, nowMs, AppendOptions{AcksAll: true})
+		if err == nil {
+			p.wake()
+		}
 		return base, err
 	}
 	base, err := p.appendCoordinatorTxn(b, h, nowMs)
@@ -41,6 +45,9 @@ func (p *Partition) appendCoordinatorTxn(b []byte, h batch.Header, nowMs int64) 
 	info := batchProducerInfo(h)
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	if err := p.checkLeaderLocked(true); err != nil {
+		return -1, err
+	}
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return -1, err

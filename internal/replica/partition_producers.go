@@ -128,11 +128,14 @@ func batchProducerInfo(h batch.Header) producerBatchInfo {
 // producer's last 5 batches returns the original base offset and
 // timestamp without appending (Kafka answers a duplicate with the stored
 // batch's offsets and its timestamp as log_append_time).
-func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard TxnGuard) (model.Offset, int64, error) {
+func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, opts AppendOptions) (model.Offset, int64, error) {
 	h := batch.Header(b)
 	info := batchProducerInfo(h)
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	if err := p.checkLeaderLocked(opts.AcksAll); err != nil {
+		return 0, -1, err
+	}
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return 0, -1, err
@@ -144,7 +147,7 @@ func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, guard Tx
 	if isDup {
 		return dup.firstOffset, dup.timestamp, nil
 	}
-	if err := p.checkTxnGuardLocked(st, info, guard); err != nil { // KIP-890 (partition_txn.go)
+	if err := p.checkTxnGuardLocked(st, info, opts.Guard); err != nil { // KIP-890 (partition_txn.go)
 		return 0, -1, err
 	}
 	base, err := p.log.Append(b, p.LeaderEpoch())

@@ -99,18 +99,25 @@ func (p *Partition) noteOpenLocked(st *producerState) {
 
 // publishLocked publishes the read view for the log as it is now: every
 // batch in the log has had its effects applied (the caller holds
-// appendMu across the append and the state update). Without a loaded
-// producer state the open transactions are unknown, so the LSO stays
-// where it was. Called under appendMu.
+// appendMu across the append and the state update), and the high
+// watermark is recomputed from the replicas' progress (leadership.go).
+// Without a loaded producer state the open transactions are unknown, so
+// the LSO stays where it was. Called under appendMu.
 func (p *Partition) publishLocked(nowMs int64) {
-	hw := p.log.LogEndOffset()
+	hw := p.computeHWLocked(nowMs)
+	moved := hw != p.lead.hw
+	p.lead.hw = hw
 	lso := hw
 	if p.prod.state == nil {
 		if _, err := p.producersLocked(nowMs); err != nil {
 			_, lso = p.view.load()
 		}
 		if p.prod.state != nil {
-			return // the load published
+			// The load published this HW (seeing it unmoved).
+			if moved {
+				p.wakeCommitWaiters()
+			}
+			return
 		}
 	} else if f := p.txn.firstUnstable; f >= 0 {
 		lso = min(lso, f)
@@ -119,6 +126,9 @@ func (p *Partition) publishLocked(nowMs int64) {
 		lso = min(lso, c)
 	}
 	p.view.store(hw, lso)
+	if moved {
+		p.wakeCommitWaiters() // after the view is stored: see commitWaitChan
+	}
 }
 
 // AppendTxnMarker writes a COMMIT or ABORT marker for m's producer and
@@ -154,6 +164,9 @@ func (p *Partition) appendMarker(b []byte, m TxnMarker, nowMs int64) (model.Offs
 func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (model.Offset, error) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
+	if err := p.checkLeaderLocked(true); err != nil { // markers are written with acks=all
+		return -1, err
+	}
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return -1, err
@@ -322,4 +335,12 @@ func (p *Partition) checkTxnGuardLocked(_ *producerState, info producerBatchInfo
 // read_committed fetch passes the last stable offset it answers with).
 func (p *Partition) ReadUpTo(from, upTo model.Offset, maxBytes int32, minOneBatch bool) (storage.Chunk, error) {
 	return p.log.ReadUpTo(from, min(upTo, p.HighWatermark()), maxBytes, minOneBatch)
+}
+
+// ReadLog returns whole batches from the one holding from, below upTo:
+// a bound the caller took from ReadView (a consumer's fetch) or
+// LogEndOffset (a follower's fetch, which reads past the high
+// watermark).
+func (p *Partition) ReadLog(from, upTo model.Offset, maxBytes int32, minOneBatch bool) (storage.Chunk, error) {
+	return p.log.ReadUpTo(from, upTo, maxBytes, minOneBatch)
 }

@@ -170,21 +170,21 @@ func TestTxnVerificationGuard(t *testing.T) {
 	if err := marker(7, 0, 0, false)(p); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g); !errors.Is(err, ErrInvalidTxnState) {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, AppendOptions{Guard: g}); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("append after the marker voided the guard: %v", err)
 	}
 	g, verify, _ = p.BeginTxnVerification(7)
 	if !verify {
 		t.Fatal("no open transaction: must verify")
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, AppendOptions{Guard: g}); err != nil {
 		t.Fatal(err)
 	}
 	g, verify, _ = p.BeginTxnVerification(7)
 	if verify {
 		t.Fatal("transaction open: nothing to verify")
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, g); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, AppendOptions{Guard: g}); err != nil {
 		t.Fatal(err)
 	}
 	p.EndTxnVerification(7, g)
@@ -242,16 +242,16 @@ func TestConcurrentTxnVerificationsShareTheGuard(t *testing.T) {
 	if err1 != nil || err2 != nil || !v1 || !v2 {
 		t.Fatalf("verifications: %v %v, %v %v", v1, err1, v2, err2)
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, g1); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, AppendOptions{Guard: g1}); err != nil {
 		t.Fatalf("first verified batch: %v", err)
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, g2); err != nil {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 1), testNow, AppendOptions{Guard: g2}); err != nil {
 		t.Fatalf("second verified batch: %v", err)
 	}
 	if err := marker(7, 0, 0, false)(p); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 2), testNow, g2); !errors.Is(err, ErrInvalidTxnState) {
+	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 2), testNow, AppendOptions{Guard: g2}); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("batch verified before the marker, appended after it: %v", err)
 	}
 }

@@ -67,13 +67,13 @@ func TestAppendValidatesRecords(t *testing.T) {
 			if _, err := batch.Validate(tt.b); err != nil {
 				t.Fatalf("the bad batch must pass the header checks: %v", err)
 			}
-			if _, _, err := p.AppendHeld(tt.b, now, 0); !errors.Is(err, tt.want) {
+			if _, _, err := p.AppendHeld(tt.b, now, AppendOptions{}); !errors.Is(err, tt.want) {
 				t.Fatalf("AppendHeld = %v, want %v", err, tt.want)
 			}
 			if hw := p.HighWatermark(); hw != 0 {
 				t.Fatalf("high watermark %d after a refused batch, want 0", hw)
 			}
-			if _, _, err := p.AppendHeld(produced(t, batch.CodecGzip, now, now), now, 0); err != nil {
+			if _, _, err := p.AppendHeld(produced(t, batch.CodecGzip, now, now), now, AppendOptions{}); err != nil {
 				t.Fatalf("good batch after a refused one: %v", err)
 			}
 			if hw := p.HighWatermark(); hw != 2 {
@@ -94,7 +94,7 @@ func TestAppendRefusesKeylessRecords(t *testing.T) {
 		_ = bld.Add(&batch.Record{Timestamp: testNow, Key: []byte("k")})
 		_ = bld.Add(&batch.Record{Timestamp: testNow})
 		b, _ := bld.Build(nil)
-		_, _, err := p.AppendHeld(b, testNow, 0)
+		_, _, err := p.AppendHeld(b, testNow, AppendOptions{})
 		var re *batch.RecordsError
 		if !errors.Is(err, batch.ErrInvalid) || !errors.As(err, &re) || len(re.Records) != 1 || re.Records[0].Index != 1 {
 			t.Fatalf("codec %d: AppendHeld = %v, want record 1 refused", codec, err)
@@ -117,7 +117,7 @@ func TestAppendWritesMaxTimestamp(t *testing.T) {
 		b := produced(t, batch.CodecGzip, testNow-5, testNow-1, testNow-9)
 		binary.BigEndian.PutUint64(b[35:], uint64(testNow-100)) // the producer's max timestamp is wrong
 		binary.BigEndian.PutUint32(b[17:], batch.ComputeCRC(b))
-		if _, _, err := p.AppendHeld(b, testNow, 0); err != nil {
+		if _, _, err := p.AppendHeld(b, testNow, AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		chunk, err := p.Read(0, 1<<20, true)
@@ -160,7 +160,7 @@ func TestAppendHeldAllocs(t *testing.T) {
 		b := produced(t, codec, testNow, testNow+1, testNow+2)
 		allocs := testing.AllocsPerRun(200, func() {
 			batch.SetBaseOffset(b, 0)
-			if _, _, err := p.AppendHeld(b, testNow, 0); err != nil {
+			if _, _, err := p.AppendHeld(b, testNow, AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		})

@@ -13,7 +13,7 @@ func TestAppendHeldWakesOnlyOnWake(t *testing.T) {
 	p.Watch(woken)
 	defer p.Unwatch(woken)
 
-	if _, _, err := p.AppendHeld(storagetest.Batch(2, 8, testNow), testNow, 0); err != nil {
+	if _, _, err := p.AppendHeld(storagetest.Batch(2, 8, testNow), testNow, AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -154,5 +155,29 @@ func TestIdleLogClosesWithoutWriting(t *testing.T) {
 	defer l3.Close()
 	if l3.scanBytes.Load() != 0 || len(readAll(t, l3, 0)) != 3 {
 		t.Errorf("after two clean stops: scanned %d bytes, want 0 and 3 batches", l3.scanBytes.Load())
+	}
+}
+
+func TestHWCheckpointRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if got, err := ReadHWCheckpoint(dir); err != nil || len(got) != 0 {
+		t.Fatalf("no file: %v, %v", got, err)
+	}
+	want := map[model.TopicPartition]model.Offset{{Topic: "b", Partition: 1}: 7, {Topic: "a", Partition: 10}: 0, {Topic: "a", Partition: 2}: 5}
+	if err := WriteHWCheckpoint(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, HWCheckpointName))
+	if string(b) != "0\n3\na 2 5\na 10 0\nb 1 7\n" {
+		t.Fatalf("file %q", b)
+	}
+	got, err := ReadHWCheckpoint(dir)
+	if err != nil || !maps.Equal(got, want) {
+		t.Fatalf("read %v, %v", got, err)
+	}
+	for _, bad := range []string{"1\n0\n", "0\n2\na 0 1\n", "0\n1\na x 1\n", "0\n1\na 0 -1\n", ""} {
+		if _, err := parseHWCheckpoint([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
 	}
 }

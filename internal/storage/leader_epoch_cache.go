@@ -189,17 +189,17 @@ func (l *Log) LeaderEpochs() []EpochEntry {
 }
 
 // AssignEpoch records that epoch starts at start (a new leader does this
-// with its log end offset) and persists the cache.
+// with its log end offset). The checkpoint is replaced at once and
+// fsynced by the next sync round, as for an epoch the append path adds
+// (leader_epoch_lazy.go): becoming leader of many partitions at once
+// costs no fsync each.
 func (l *Log) AssignEpoch(epoch model.LeaderEpoch, start model.Offset) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writableLocked(); err != nil {
 		return err
 	}
-	if !l.epochs.assign(epoch, start) {
-		return nil
-	}
-	return l.epochs.persist()
+	return l.maybeAssignEpochLocked(epoch, start)
 }
 
 // EndOffsetForEpoch answers OffsetForLeaderEpoch (KIP-101/279): the largest

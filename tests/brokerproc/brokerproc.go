@@ -106,6 +106,8 @@ func Start(t testing.TB, bin string, o Options) *Broker {
 	t.Cleanup(func() {
 		if err := b.Stop(); err != nil {
 			t.Errorf("%v:\n%s", err, b.Tail(8192))
+		} else if t.Failed() {
+			t.Logf("the broker's log ends:\n%s", b.Tail(4096))
 		}
 	})
 	return b

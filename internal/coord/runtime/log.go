@@ -20,8 +20,9 @@ type Log interface {
 	ReadBatches(dst []byte, from model.Offset, maxBytes int) ([]byte, error)
 	LogStartOffset() model.Offset
 	LogEndOffset() model.Offset
-	// WaitDurable blocks until every offset below end is fsynced.
-	WaitDurable(ctx context.Context, end model.Offset) error
+	// WaitCommitted blocks until every offset below end is committed:
+	// held by every in-sync replica and fsynced (acks=all).
+	WaitCommitted(ctx context.Context, end model.Offset) error
 }
 
 // Machine is a coordinator's state. Its methods are called with the

@@ -188,7 +188,7 @@ func (s *Shard) Submit(op func(w *Writer)) (wait func() error) {
 	}
 	return func() error {
 		if err == nil {
-			if err = s.log.WaitDurable(s.ctx, end); err != nil && s.ctx.Err() != nil {
+			if err = s.log.WaitCommitted(s.ctx, end); err != nil && s.ctx.Err() != nil {
 				err = ErrClosed
 			}
 		}

@@ -18,6 +18,11 @@ type storageLog struct{ *storage.Log }
 
 func (l storageLog) Append(b []byte) (model.Offset, error) { return l.Log.Append(b, 0) }
 
+// WaitCommitted is the fsync: the log alone is its ISR.
+func (l storageLog) WaitCommitted(ctx context.Context, end model.Offset) error {
+	return l.WaitDurable(ctx, end)
+}
+
 func (l storageLog) ReadBatches(dst []byte, from model.Offset, maxBytes int) ([]byte, error) {
 	c, err := l.Read(from, int32(maxBytes), true)
 	if err != nil || c.Empty() {

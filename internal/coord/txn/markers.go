@@ -82,10 +82,10 @@ func (l *LocalMarkers) WriteMarkers(ctx context.Context, m Marker) []error {
 			errs[i] = fmt.Errorf("marker for %s: %w", tp, err)
 			continue
 		}
-		// Durable before the coordinator writes CompleteCommit: the
+		// Committed before the coordinator writes CompleteCommit: the
 		// fsync is shared by every marker written meanwhile.
 		waits = append(waits, func() {
-			if err := part.WaitDurable(ctx, off+1); err != nil {
+			if err := part.WaitCommitted(ctx, off+1); err != nil {
 				errs[i] = fmt.Errorf("marker for %s: %w", tp, err)
 			}
 		})

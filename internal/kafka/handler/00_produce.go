@@ -87,11 +87,13 @@ func handleProduce(b *Broker, r *Request) *Reply {
 			case t == nil:
 				sp.ErrorCode = unknown.Code
 			default:
-				part, end, ok := b.produceTo(t, req.GetVersion(), req.TransactionID, rp, sp, nowMs)
+				part, end, ok := b.produceTo(t, req, rp, sp, nowMs)
 				if ok {
 					appended = append(appended, part)
 				}
-				if ok && req.Acks == -1 && !part.Config().WriteCaching {
+				// A write-caching topic's batch is committed once the
+				// HW passes it: on a leader alone, at once.
+				if ok && req.Acks == -1 && !(part.Config().WriteCaching && part.HighWatermark() >= end) {
 					waits = append(waits, durableWait{part: part, end: end, resp: sp})
 				}
 			}
@@ -159,7 +161,7 @@ func waitDurable(ctx context.Context, waits []durableWait) {
 		for i := st.next.Add(1) - 1; i < int64(len(waits)); i = st.next.Add(1) - 1 {
 			hook("produce-durable")
 			w := waits[i]
-			if err := w.part.WaitDurable(ctx, w.end); err != nil {
+			if err := w.part.WaitCommitted(ctx, w.end); err != nil {
 				w.resp.ErrorCode, w.resp.ErrorMessage = errorCode(err), errorMessage(err)
 			}
 		}
@@ -185,7 +187,8 @@ func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopi
 }
 
 // produceTo appends one partition's batch and fills its response entry.
-func (b *Broker) produceTo(t *metadata.Topic, version int16, txnID *string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+func (b *Broker) produceTo(t *metadata.Topic, req *kmsg.ProduceRequest, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+	version := req.GetVersion()
 	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return nil, 0, false
@@ -211,7 +214,7 @@ func (b *Broker) produceTo(t *metadata.Topic, version int16, txnID *string, rp *
 		sp.ErrorCode = kerr.UnsupportedCompressionType.Code // KIP-110
 		return nil, 0, false
 	}
-	base, appendTime, err := b.appendBatch(part, txnID, version, rp.Records, nowMs)
+	base, appendTime, err := b.appendBatch(part, req.TransactionID, version, rp.Records, req.Acks == -1, nowMs)
 	if err != nil {
 		sp.ErrorCode, sp.ErrorMessage = errorCode(err), errorMessage(err)
 		sp.ErrorRecords = recordErrors(err)

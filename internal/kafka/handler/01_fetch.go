@@ -15,9 +15,15 @@ package handler
 // and lists, per partition, the aborted transactions (producer id, first
 // offset) that overlap the returned batches, from the transaction index,
 // so the consumer drops their records; markers wake read_committed
-// long polls. read_uncommitted reads up to the high watermark. A fetch offset outside [log start, log end] gets
-// OFFSET_OUT_OF_RANGE. current_leader_epoch (v9+, KIP-320) is checked:
-// older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH. Topics are
+// long polls. read_uncommitted reads up to the high watermark; an offset
+// between the high watermark and the log end reads nothing (it is not
+// committed yet); one outside [log start, log end] gets
+// OFFSET_OUT_OF_RANGE. Only the leader serves fetches; another broker's
+// replica answers NOT_LEADER_OR_FOLLOWER. current_leader_epoch (v9+,
+// KIP-320) is checked: older is FENCED_LEADER_EPOCH, newer
+// UNKNOWN_LEADER_EPOCH. A fetch from a follower replica (replica_id, or
+// replica_state from v15) reads up to the log end and reports the
+// follower's progress to the partition (01_fetch_replica.go). Topics are
 // named by id from v13 (KIP-516). Fetch sessions (v7+, KIP-227) are not
 // kept: the session id answered is always 0, which tells a client to send
 // full fetches, and an incremental fetch of an unknown session gets
@@ -98,6 +104,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
 		budget = m // Kafka: min(request max_bytes, fetch.max.bytes)
 	}
 	total := 0
+	from := fetcherOf(req)
 	for i, rt := range req.Topics {
 		st := &resp.Topics[i]
 		st.Topic, st.TopicID = rt.Topic, model.TopicID(rt.TopicID)
@@ -106,11 +113,18 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
 		for j, rp := range rt.Partitions {
 			sp := &st.Partitions[j]
 			*sp = wire.NewFetchPartition(rp.Partition, 0)
-			part := b.fetchPartition(t, req.GetVersion(), rp, sp)
+			part, end := b.fetchPartition(t, req.GetVersion(), rp, sp, from)
 			if part == nil {
 				continue
 			}
-			n := readInto(part, model.Offset(rp.FetchOffset), min(rp.PartitionMaxBytes, budget), total == 0, req.IsolationLevel == 1, sp)
+			lim := readLimits{upTo: sp.HighWatermark, end: end}
+			switch {
+			case from.replica >= 0:
+				lim.upTo = end
+			case req.IsolationLevel == 1:
+				lim.upTo, lim.committed = sp.LastStableOffset, true
+			}
+			n := readInto(part, model.Offset(rp.FetchOffset), min(rp.PartitionMaxBytes, budget), total == 0, lim, sp)
 			total += n
 			budget -= int32(n)
 			if sp.ErrorCode == 0 {
@@ -129,69 +143,85 @@ func fetchTopic(im *metadata.Image, version int16, rt kmsg.FetchRequestTopic) *m
 }
 
 // fetchPartition resolves one partition, setting the error and offsets
-// fields of sp; nil when there is nothing to read.
-func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchRequestTopicPartition, sp *wire.FetchPartition) *replica.Partition {
+// fields of sp; nil when there is nothing to read. It returns the log
+// end offset as of the snapshot.
+func (b *Broker) fetchPartition(t *metadata.Topic, version int16, rp kmsg.FetchRequestTopicPartition, sp *wire.FetchPartition, from fetcher) (*replica.Partition, model.Offset) {
 	switch {
 	case t == nil && version >= 13:
 		sp.ErrorCode = kerr.UnknownTopicID.Code
-		return nil
+		return nil, 0
 	case t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return nil
+		return nil, 0
 	}
 	part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: rp.Partition})
 	if part == nil {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
-		return nil
+		return nil, 0
 	}
 	if e := rp.CurrentLeaderEpoch; e >= 0 {
 		switch cur := int32(part.LeaderEpoch()); {
 		case e < cur:
 			sp.ErrorCode = kerr.FencedLeaderEpoch.Code
-			return nil
+			return nil, 0
 		case e > cur:
 			sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
-			return nil
+			return nil, 0
 		}
 	}
-	// One snapshot: the aborted transactions below this LSO are indexed.
+	if part.Role() != replica.RoleLeader {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return nil, 0
+	}
+	// One snapshot: the aborted transactions below this LSO are indexed,
+	// and the log end is at least the high watermark.
 	hw, lso := part.ReadView()
 	sp.HighWatermark, sp.LastStableOffset = hw, lso
 	sp.LogStartOffset = part.LogStartOffset()
-	return part
+	end := part.LogEndOffset()
+	if from.replica >= 0 && !b.followerFetch(part, rp, sp, from, end) {
+		return nil, 0
+	}
+	return part, end
 }
 
 // noAborted is a non-nil empty list (appending to it allocates anew).
 var noAborted = []wire.AbortedTransaction{}
+
+// readLimits bound a fetch's read: it returns batches below upTo (the
+// high watermark, the last stable offset for read_committed, the log end
+// for a follower); offsets up to end (the log end) are in range.
+type readLimits struct {
+	upTo, end model.Offset
+	committed bool // read_committed: list the aborted transactions
+}
 
 // readInto points sp's records at the partition's batches from the given
 // offset (a file section, sent later with sendfile) and returns their
 // size. read_committed reads below the last stable offset and fills the
 // aborted transactions (non-nil: the field is null only for
 // read_uncommitted).
-func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne, readCommitted bool, sp *wire.FetchPartition) int {
-	upTo := sp.HighWatermark
-	if readCommitted {
+func readInto(part *replica.Partition, from model.Offset, maxBytes int32, minOne bool, lim readLimits, sp *wire.FetchPartition) int {
+	if lim.committed {
 		sp.AbortedTransactions = noAborted
-		upTo = sp.LastStableOffset
 	}
-	if from == sp.HighWatermark {
-		return 0
-	}
-	if from < sp.LogStartOffset || from > sp.HighWatermark {
+	if from < sp.LogStartOffset || from > lim.end {
 		sp.ErrorCode = kerr.OffsetOutOfRange.Code
 		return 0
 	}
+	upTo := lim.upTo
 	if from >= upTo {
-		return 0 // read_committed at the LSO: wait for the transaction to end
+		// At the HW, past it (not committed yet) or, read_committed, at
+		// the LSO: wait for more.
+		return 0
 	}
-	chunk, err := part.ReadUpTo(from, upTo, maxBytes, minOne)
+	chunk, err := part.ReadLog(from, upTo, maxBytes, minOne)
 	if err != nil {
 		sp.ErrorCode = errorCode(err)
 		return 0
 	}
 	sp.Records = wire.FileSection{File: chunk.File, Pos: chunk.Pos, Len: chunk.Size}
-	if readCommitted && !chunk.Empty() {
+	if lim.committed && !chunk.Empty() {
 		aborted, err := part.AbortedTxns(chunk.FirstOffset, upTo)
 		if err != nil {
 			sp.ErrorCode, sp.Records = errorCode(err), wire.FileSection{}

@@ -11,13 +11,18 @@ package handler
 // whose timestamp is at or after it (offset -1 when there is none, and
 // for read_committed when it is at or past the last stable offset).
 // current_leader_epoch (v4+) is checked as in Fetch. The leader epoch
-// answered (v4+) is the partition's current one.
+// answered (v4+) is the partition's current one. Only the leader answers
+// (NOT_LEADER_OR_FOLLOWER elsewhere), except to replica_id -2 (Kafka's
+// debugging consumer); to a follower (replica_id >= 0) and to -2 the
+// latest offset is the log end, without isolation, as in Kafka (a
+// follower truncates or resets against it).
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/replica"
 )
 
 func handleListOffsets(b *Broker, r *Request) *Reply {
@@ -37,7 +42,7 @@ func handleListOffsets(b *Broker, r *Request) *Reply {
 			case t == nil || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:
-				b.listOffset(model.TopicPartition{Topic: t.Name, Partition: rp.Partition}, rp, req.IsolationLevel == 1, &sp)
+				b.listOffset(model.TopicPartition{Topic: t.Name, Partition: rp.Partition}, rp, req.ReplicaID, req.IsolationLevel == 1 && req.ReplicaID == -1, &sp)
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -46,9 +51,9 @@ func handleListOffsets(b *Broker, r *Request) *Reply {
 	return Now(resp)
 }
 
-func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestTopicPartition, readCommitted bool, sp *kmsg.ListOffsetsResponseTopicPartition) {
+func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestTopicPartition, replicaID int32, readCommitted bool, sp *kmsg.ListOffsetsResponseTopicPartition) {
 	part := b.Replicas.Get(tp)
-	if part == nil {
+	if part == nil || (part.Role() != replica.RoleLeader && replicaID != -2) {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
 		return
 	}
@@ -67,7 +72,9 @@ func (b *Broker) listOffset(tp model.TopicPartition, rp kmsg.ListOffsetsRequestT
 	switch rp.Timestamp {
 	case -1:
 		sp.Offset = int64(part.HighWatermark())
-		if readCommitted {
+		if replicaID != -1 {
+			sp.Offset = int64(part.LogEndOffset())
+		} else if readCommitted {
 			sp.Offset = int64(part.LastStableOffset())
 		}
 	case -2, -4:

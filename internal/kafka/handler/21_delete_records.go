@@ -107,7 +107,7 @@ func (b *Broker) leaderReplica(tp model.TopicPartition, currentLeaderEpoch int32
 			return nil, kerr.UnknownLeaderEpoch.Code
 		}
 	}
-	if t.Partitions[tp.Partition].Leader != b.Settings.NodeID {
+	if t.Partitions[tp.Partition].Leader != b.Settings.NodeID || part.Role() != replica.RoleLeader {
 		return nil, kerr.NotLeaderForPartition.Code
 	}
 	return part, 0

@@ -27,7 +27,8 @@ func TestOffsetForLeaderEpoch(t *testing.T) {
 		{name: "current epoch ends at the log end", version: 4, topic: "epochs", current: 0, epoch: 0, wantErr: "OK", wantEpoch: 0, wantEnd: 7},
 		{name: "unchecked current epoch", version: 4, topic: "epochs", current: -1, epoch: 0, wantErr: "OK", wantEpoch: 0, wantEnd: 7},
 		{name: "epoch above any known", version: 4, topic: "epochs", current: -1, epoch: 3, wantErr: "OK", wantEpoch: -1, wantEnd: -1},
-		{name: "empty partition", version: 4, topic: "epochs", partition: 1, current: -1, epoch: 0, wantErr: "OK", wantEpoch: -1, wantEnd: -1},
+		// Its leader recorded epoch 0 at its log end when it took over.
+		{name: "empty partition", version: 4, topic: "epochs", partition: 1, current: -1, epoch: 0, wantErr: "OK", wantEpoch: 0, wantEnd: 0},
 		{name: "newer current epoch", version: 4, topic: "epochs", current: 2, epoch: 0, wantErr: "UNKNOWN_LEADER_EPOCH", wantEpoch: -1, wantEnd: -1},
 		{name: "current epoch ignored before v2", version: 1, topic: "epochs", current: 2, epoch: 0, wantErr: "OK", wantEpoch: 0, wantEnd: 7},
 		{name: "v0", version: 0, topic: "epochs", epoch: 0, wantErr: "OK", wantEnd: 7, wantOldEpoch: true},

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/replica"
 )
 
 func handleDescribeProducers(b *Broker, r *Request) *Reply {
@@ -34,7 +35,7 @@ func handleDescribeProducers(b *Broker, r *Request) *Reply {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:
 				part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: partition})
-				if part == nil || t.Partitions[partition].Leader != b.Settings.NodeID {
+				if part == nil || t.Partitions[partition].Leader != b.Settings.NodeID || part.Role() != replica.RoleLeader {
 					sp.ErrorCode = kerr.NotLeaderForPartition.Code
 					break
 				}

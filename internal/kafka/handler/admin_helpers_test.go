@@ -25,6 +25,7 @@ type admNode struct {
 	dataDir string
 	cl      *kgo.Client
 	adm     *kadm.Client
+	fetcher *kgo.Client // fetchOne's, made on first use
 }
 
 // startAdmin starts a node whose controller validates configs with

@@ -18,6 +18,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		batch.ErrCorrupt, batch.ErrInvalid, batch.ErrMagic, batch.ErrTooLarge, batch.ErrInvalidTimestamp, batch.ErrDecompress,
 		replica.ErrMessageTooLarge, replica.ErrNotLeader,
 		replica.ErrInvalidProducerEpoch, replica.ErrOutOfOrderSequence, replica.ErrInvalidTxnState, replica.ErrTransactionCoordinatorFenced,
+		replica.ErrNotEnoughReplicas, replica.ErrNotEnoughReplicasAfterAppend, replica.ErrUnknownReplica, replica.ErrStaleBrokerEpoch,
 		controller.ErrProducerIDsExhausted, controller.ErrUnknownBroker,
 		storage.ErrOffsetOutOfRange, storage.ErrClosed, storage.ErrLogFailed,
 		storage.ErrRecordBatchTooLarge, storage.ErrUnexpectedAppendOffset, storage.ErrOffsetsOutOfOrder, storage.ErrResourceExhausted,

@@ -29,12 +29,12 @@ import (
 // transactional. The partition's watchers are not woken: the caller wakes
 // every partition of the request once all are appended
 // (replica.AppendHeld).
-func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int16, records []byte, nowMs int64) (model.Offset, int64, error) {
+func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int16, records []byte, acksAll bool, nowMs int64) (model.Offset, int64, error) {
 	h := batch.Header(records)
 	tv2 := version >= 12
 	if !h.IsTransactional() || h.ProducerID() < 0 || txnID == nil || *txnID == "" || b.Txns == nil ||
 		(!tv2 && !b.Txns.VerifyPartitions()) {
-		return part.AppendHeld(records, nowMs, 0)
+		return part.AppendHeld(records, nowMs, replica.AppendOptions{AcksAll: acksAll})
 	}
 	pid, epoch := model.ProducerID(h.ProducerID()), model.ProducerEpoch(h.ProducerEpoch())
 	guard, verify, err := part.BeginTxnVerification(pid)
@@ -48,7 +48,7 @@ func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int
 			return 0, -1, produceVerifyError(code, part.TP)
 		}
 	}
-	return part.AppendHeld(records, nowMs, guard)
+	return part.AppendHeld(records, nowMs, replica.AppendOptions{Guard: guard, AcksAll: acksAll})
 }
 
 // produceVerifyError is what a produce answers for a failed verification,

@@ -69,8 +69,8 @@ func (l *Log) LogEndOffset() model.Offset {
 	return l.end
 }
 
-// WaitDurable blocks until end is durable (see Hold) or ctx ends.
-func (l *Log) WaitDurable(ctx context.Context, end model.Offset) error {
+// WaitCommitted blocks until end is durable (see Hold) or ctx ends.
+func (l *Log) WaitCommitted(ctx context.Context, end model.Offset) error {
 	for {
 		l.mu.Lock()
 		if l.durable >= end {
