@@ -41,6 +41,12 @@ type Replicas struct {
 	parts atomic.Pointer[map[model.TopicPartition]*replica.Partition]
 
 	mu sync.Mutex // serializes Reconcile, Close and the HW checkpoint
+	// fetchers replicate the partitions this broker follows (nil: none
+	// is fetched, as in tests of the reconciler alone).
+	fetchers *Fetchers
+	// isr sends the ISR proposals of the partitions this broker leads
+	// (nil: none is proposed).
+	isr *ISRProposer
 	// hws is the HW checkpoint read at start: a replica opened later
 	// starts at its entry (log start without one). Guarded by mu.
 	hws map[model.TopicPartition]model.Offset
@@ -61,6 +67,14 @@ func New(node model.NodeID, dir string, resolve Resolver, log *slog.Logger) *Rep
 	r.hws = hws
 	return r
 }
+
+// SetFetchers makes the replicas this broker follows replicate through
+// f. Call it before the first Reconcile.
+func (r *Replicas) SetFetchers(f *Fetchers) { r.fetchers = f }
+
+// SetISRProposer makes the partitions this broker leads propose ISR
+// changes through p. Call it before the first Reconcile.
+func (r *Replicas) SetISRProposer(p *ISRProposer) { r.isr = p }
 
 // CheckpointHighWatermarks writes every replica's high watermark to the
 // data directory's checkpoint (replica.high.watermark.checkpoint.interval.ms,
@@ -154,7 +168,13 @@ func (r *Replicas) lead(part *replica.Partition, p metadata.Partition) {
 	if p.Leader != r.node {
 		part.MakeFollower(replica.FollowerState{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
 			PartitionEpoch: p.Epoch, Replicas: p.Replicas}, now)
+		if r.fetchers != nil {
+			r.fetchers.Follow(part, p.Leader, part.LeaderEpoch())
+		}
 		return
+	}
+	if r.fetchers != nil {
+		r.fetchers.Unfollow(part.TP)
 	}
 	_, err := part.MakeLeader(replica.LeaderState{Local: r.node, LeaderEpoch: p.LeaderEpoch,
 		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR}, now)
@@ -181,6 +201,9 @@ func (r *Replicas) openAll(todo []pendingOpen) []pendingOpen {
 					continue
 				}
 				part.RestoreHighWatermark(r.hws[o.tp]) // no entry: 0, raised to the log start
+				if r.isr != nil {
+					part.SetISRProposer(r.isr.Propose)
+				}
 				r.lead(part, o.state)
 				o.part = part
 			}
@@ -230,6 +253,9 @@ func (r *Replicas) open(tp model.TopicPartition, id model.TopicID, cfg replica.C
 }
 
 func (r *Replicas) remove(p *replica.Partition) {
+	if r.fetchers != nil {
+		r.fetchers.Unfollow(p.TP)
+	}
 	if err := p.Log().Delete(); err != nil {
 		r.log.Error("delete partition log", "partition", p.TP, "err", err)
 	}

@@ -53,8 +53,6 @@ var notApplied = map[string]string{
 	"ssl.truststore.type":                       whySecurity,
 
 	"auto.leader.rebalance.enable":            whyReplication,
-	"broker.heartbeat.interval.ms":            whyReplication,
-	"broker.session.timeout.ms":               whyReplication,
 	"follower.replication.throttled.replicas": whyReplication,
 	"leader.replication.throttled.replicas":   whyReplication,
 	"inter.broker.listener.name":              whyReplication,

@@ -21,6 +21,12 @@ func (c *Controller) Register(ctx context.Context, b metadata.BrokerRecord) erro
 			rec := b
 			recs = append(recs, metadata.Record{Broker: &rec})
 		}
+		if cur != nil && cur.Fenced && !b.Fenced {
+			// Back from a fence: lead what waits for it (sessions.go).
+			if un := unfenceRecords(im, b.ID); len(un) > 1 {
+				recs = append(recs, un[1:]...)
+			}
+		}
 		return recs
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ type Publisher struct {
 	mu        sync.Mutex
 	listeners []Listener    // guarded by mu
 	applied   chan struct{} // closed and replaced on every apply; guarded by mu
+	journal   journal       // the latest entries, for followers (journal.go); guarded by mu
 }
 
 // NewPublisher returns a publisher holding the empty image.
@@ -61,13 +62,20 @@ func (p *Publisher) Apply(index uint64, data []byte) error {
 	if err != nil {
 		return err
 	}
-	p.publish(prev, next)
+	p.publish(prev, next, &Entry{Index: index, Data: data})
 	return nil
 }
 
-func (p *Publisher) publish(prev, next *Image) {
+// publish runs the listeners and stores next; e is the entry that made
+// it (nil for a restore, which resets the journal).
+func (p *Publisher) publish(prev, next *Image, e *Entry) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e != nil {
+		p.journal.add(*e)
+	} else {
+		p.journal.reset(next.Index)
+	}
 	// Listeners first, then the store: a handler that reads Current must
 	// never see a partition whose local log the reconciler has not opened
 	// yet (a produce would get NOT_LEADER_OR_FOLLOWER, and a client
@@ -96,7 +104,7 @@ func (p *Publisher) Restore(index uint64, data []byte) error {
 		return fmt.Errorf("restore metadata snapshot at %d: %w", index, err)
 	}
 	im.Index = index
-	p.publish(p.cur.Load(), im)
+	p.publish(p.cur.Load(), im, nil)
 	return nil
 }
 

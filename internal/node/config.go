@@ -37,10 +37,12 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 	}
 	eff := newEffective(cfg, cfg.NodeID, log)
 	return Options{
-		NodeID:      cfg.NodeID,
-		DataDir:     cfg.LogDirs[0],
-		MetadataDir: cfg.MetadataLogDir,
-		Listener:    Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},
+		NodeID:             cfg.NodeID,
+		ControllerListener: controllerListener(cfg),
+		ControllerVoters:   controllerAddrs(cfg),
+		DataDir:            cfg.LogDirs[0],
+		MetadataDir:        cfg.MetadataLogDir,
+		Listener:           Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},
 		Handler: handler.Settings{
 			NodeID:            cfg.NodeID,
 			AutoCreateTopics:  cfg.AutoCreateTopics,
@@ -49,6 +51,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 			FetchMaxBytes:     cfg.FetchMaxBytes,
 			Config:            cfg,
 			LogDir:            cfg.LogDirs[0],
+			ControllerID:      controllerID(cfg),
 		},
 		Controller: controller.Options{
 			NumPartitions:            cfg.NumPartitions,
@@ -71,6 +74,9 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		RetentionCheckInterval:            time.Duration(cfg.LogRetentionCheckIntervalMs) * time.Millisecond,
 		ProducerIDExpirationCheckInterval: time.Duration(cfg.Int("producer.id.expiration.check.interval.ms")) * time.Millisecond,
 		HWCheckpointInterval:              time.Duration(cfg.Int("replica.high.watermark.checkpoint.interval.ms")) * time.Millisecond,
+		SessionTimeout:                    time.Duration(cfg.Int("broker.session.timeout.ms")) * time.Millisecond,
+		ISRCheckInterval:                  time.Duration(cfg.ReplicaLagTimeMaxMs/2) * time.Millisecond,
+		HeartbeatInterval:                 time.Duration(cfg.Int("broker.heartbeat.interval.ms")) * time.Millisecond,
 		CleanerInterval:                   cleanerInterval(cfg),
 		Groups:                            group.OptionsFromConfig(cfg),
 		Txns:                              txn.OptionsFromConfig(cfg),
@@ -80,6 +86,23 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		Log:                               log,
 		eff:                               eff,
 	}, nil
+}
+
+// controllerListener is the listener named first in
+// controller.listener.names, nil when listeners has none or the node is
+// not a controller.
+func controllerListener(cfg *config.Broker) *Listener {
+	if !cfg.HasRole("controller") {
+		return nil
+	}
+	for _, name := range cfg.ControllerListenerNames {
+		for _, l := range cfg.Listeners {
+			if l.Name == name {
+				return &Listener{Name: l.Name, Addr: l.Addr()}
+			}
+		}
+	}
+	return nil
 }
 
 // kafkaListener is the first listener that is not a controller listener.

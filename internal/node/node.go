@@ -45,6 +45,20 @@ type Listener struct {
 type Options struct {
 	NodeID  model.NodeID
 	DataDir string
+	// SessionTimeout and HeartbeatInterval are broker.session.timeout.ms
+	// and broker.heartbeat.interval.ms; zero means Kafka's 9 s and 2 s.
+	SessionTimeout, HeartbeatInterval time.Duration
+	// Fetch are the replica fetchers' settings (replica.fetch.*); zero
+	// means Kafka's defaults.
+	Fetch cluster.FetcherOptions
+	// ControllerVoters, when set, makes the node a broker that is not a
+	// voter: it follows the metadata log from these CONTROLLER listeners
+	// (host:port) and sends them what it asks of the controller. Empty:
+	// the node is the quorum's one voter.
+	ControllerVoters []string
+	// ControllerListener, when set, is bound too: the CONTROLLER listener,
+	// where brokers that are not voters follow the metadata log.
+	ControllerListener *Listener
 	// MetadataDir holds the metadata log (metadata.log.dir); "" is
 	// DataDir.
 	MetadataDir     string
@@ -78,6 +92,9 @@ type Options struct {
 	WritebackBytes int64
 	// RetentionCheckInterval is log.retention.check.interval.ms.
 	RetentionCheckInterval time.Duration
+	// ISRCheckInterval is how often led partitions check for followers
+	// out of sync: half of replica.lag.time.max.ms, as Kafka.
+	ISRCheckInterval time.Duration
 	// HWCheckpointInterval is replica.high.watermark.checkpoint.interval.ms.
 	HWCheckpointInterval time.Duration
 	// ProducerIDExpirationCheckInterval is
@@ -103,21 +120,32 @@ type Options struct {
 
 // Node is a running broker+controller process.
 type Node struct {
-	opts     Options
-	quorum   *raft.Node
-	pub      *metadata.Publisher
-	replicas *cluster.Replicas
-	fss      *storage.FSSync    // nil unless SyncFileSystem
-	wb       *storage.Writeback // nil when WritebackBytes is 0
-	files    *storage.FileJanitor
-	groups   *group.Coordinator
-	txns     *txn.Coordinator
-	server   *conn.Server
+	opts      Options
+	quorum    *raft.Node
+	pub       *metadata.Publisher
+	replicas  *cluster.Replicas
+	fss       *storage.FSSync    // nil unless SyncFileSystem
+	wb        *storage.Writeback // nil when WritebackBytes is 0
+	files     *storage.FileJanitor
+	groups    *group.Coordinator
+	txns      *txn.Coordinator
+	server    *conn.Server
+	ctlServer *conn.Server // nil without Options.ControllerListener
+	// A broker that is not a voter: its metadata follower and remote
+	// controller (nil on a voter).
+	fetchers     *cluster.Fetchers
+	isr          *cluster.ISRProposer
+	sessions     *controller.Sessions // the active controller's broker sessions (a voter only)
+	follower     *cluster.MetadataFollower
+	stopFollower context.CancelFunc
+	remote       *controller.Remote
 	// connLimits carries dynamic connection limits to the listener
 	// (connections.go).
 	connLimits chan conn.ConnectionLimits
 	stop       chan struct{}
 	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Start builds and starts a node; it returns once the listener accepts.
@@ -151,27 +179,24 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return rc
 	}
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
-	n.quorum, err = raft.Open(raft.Config{
-		ID:     uint64(opts.NodeID),
-		Dir:    filepath.Join(cmp.Or(opts.MetadataDir, opts.DataDir), "__cluster_metadata-0"),
-		Peers:  []raft.Peer{{ID: uint64(opts.NodeID)}},
-		Logger: opts.Log,
-	}, n.pub)
-	if err != nil {
-		return nil, fmt.Errorf("metadata quorum: %w", err)
+	n.fetchers = cluster.NewFetchers(opts.NodeID, n.pub, cmp.Or(opts.Fetch, cluster.DefaultFetcherOptions()), opts.Log)
+	n.replicas.SetFetchers(n.fetchers)
+	n.isr = cluster.NewISRProposer(opts.NodeID, n.replicas, opts.Log)
+	n.replicas.SetISRProposer(n.isr)
+	var ctrl controller.API
+	if len(opts.ControllerVoters) == 0 {
+		ctrl, err = n.startVoter(ctx)
+	} else {
+		ctrl, err = n.startMetadataFollower(ctx)
 	}
-	// The replicas follow the metadata only from the image Open replayed
-	// up to: an older image of the history (a topic since deleted and
-	// created again under its name) would have Reconcile find the new
-	// topic's log under another topic id and delete it.
-	n.pub.Subscribe(n.replicas.Reconcile)
+	if err != nil {
+		return nil, err
+	}
+	n.isr.SetController(ctrl)
+	n.background(n.isr.Run)
 	if n.opts.eff == nil {
 		n.opts.eff = newEffective(cmp.Or(opts.Handler.Config, config.Default()), opts.NodeID, opts.Log)
 	}
-	if _, err := n.quorum.WaitLeader(ctx); err != nil {
-		return nil, fmt.Errorf("metadata quorum: %w", err)
-	}
-	ctrl := controller.New(n.quorum, n.pub, opts.Controller)
 	gopts := opts.Groups
 	gopts.NodeID, gopts.Logger = opts.NodeID, opts.Log
 	n.groups = group.New(gopts, n.pub, n.replicas, ctrl)
@@ -198,12 +223,18 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
 		return nil, err
 	}
+	if n.remote != nil {
+		n.background(n.heartbeat)
+	}
 	if opts.CleanerInterval > 0 {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
 			n.clean()
 		}()
+	}
+	if err := n.listenController(b); err != nil {
+		return nil, err
 	}
 	n.wg.Add(2)
 	go func() {
@@ -249,6 +280,138 @@ func (n *Node) applyDynamic(prev, next *metadata.Image) {
 // Partition returns the local replica of tp, or nil (tests look inside).
 func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.replicas.Get(tp) }
 
+// startVoter opens this node's metadata quorum (a quorum of one) and
+// returns its controller once the node leads.
+func (n *Node) startVoter(ctx context.Context) (controller.API, error) {
+	var err error
+	n.quorum, err = raft.Open(raft.Config{
+		ID:     uint64(n.opts.NodeID),
+		Dir:    filepath.Join(cmp.Or(n.opts.MetadataDir, n.opts.DataDir), "__cluster_metadata-0"),
+		Peers:  []raft.Peer{{ID: uint64(n.opts.NodeID)}},
+		Logger: n.opts.Log,
+	}, n.pub)
+	if err != nil {
+		return nil, fmt.Errorf("metadata quorum: %w", err)
+	}
+	// The replicas follow the metadata only from the image Open replayed
+	// up to: an older image of the history (a topic since deleted and
+	// created again under its name) would have Reconcile find the new
+	// topic's log under another topic id and delete it.
+	n.pub.Subscribe(n.replicas.Reconcile)
+	if _, err := n.quorum.WaitLeader(ctx); err != nil {
+		return nil, fmt.Errorf("metadata quorum: %w", err)
+	}
+	ctrl := controller.New(n.quorum, n.pub, n.opts.Controller)
+	n.sessions = controller.NewSessions(ctrl, n.opts.NodeID, cmp.Or(n.opts.SessionTimeout, 9*time.Second), n.opts.Log)
+	n.background(n.sessions.Run)
+	return ctrl, nil
+}
+
+// background runs f until the node closes.
+func (n *Node) background(f func(context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		f(ctx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		<-n.stop
+		cancel()
+	}()
+}
+
+// heartbeat keeps this broker's session with the controller (a broker
+// that is not a voter), every broker.heartbeat.interval.ms.
+func (n *Node) heartbeat(ctx context.Context) {
+	t := time.NewTicker(cmp.Or(n.opts.HeartbeatInterval, 2*time.Second))
+	defer t.Stop()
+	for {
+		hctx, cancel := context.WithTimeout(ctx, cmp.Or(n.opts.SessionTimeout, 9*time.Second))
+		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			n.opts.Log.Warn("heartbeat to the controller", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// startMetadataFollower makes this node a broker that is not a voter: it
+// catches up with the voters' metadata log, then follows it in the
+// background, and its controller is the voters' (controller.Remote).
+func (n *Node) startMetadataFollower(ctx context.Context) (controller.API, error) {
+	f, err := cluster.NewMetadataFollower(n.opts.ControllerVoters, n.pub)
+	if err != nil {
+		return nil, err
+	}
+	n.follower = f
+	if err := f.CatchUp(ctx); err != nil {
+		return nil, fmt.Errorf("metadata from the controllers %v: %w", n.opts.ControllerVoters, err)
+	}
+	n.pub.Subscribe(n.replicas.Reconcile) // from the current image, as a voter after its replay
+	fctx, cancel := context.WithCancel(context.Background())
+	n.stopFollower = cancel
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := f.Run(fctx); err != nil && fctx.Err() == nil {
+			n.opts.Log.Error("metadata follower stopped", "err", err)
+		}
+	}()
+	r, err := controller.NewRemote(n.opts.ControllerVoters, n.pub)
+	if err != nil {
+		return nil, err
+	}
+	n.remote = r
+	return r, nil
+}
+
+// listenController binds the CONTROLLER listener, if configured, serving
+// the controller endpoint's APIs with b's settings and metadata.
+func (n *Node) listenController(b *handler.Broker) error {
+	l := n.opts.ControllerListener
+	if l == nil {
+		return nil
+	}
+	settings := b.Settings
+	settings.Endpoint = handler.ControllerEndpoint
+	cb := &handler.Broker{Settings: settings, Metadata: n.pub, Controller: b.Controller, Sessions: n.sessions, Log: n.opts.Log, Now: time.Now}
+	var err error
+	// The broker's connection limits are for clients: the brokers that
+	// follow the quorum are never refused.
+	n.ctlServer, err = conn.Listen(conn.Config{Name: l.Name, Addr: l.Addr, MaxRequestBytes: n.opts.MaxRequestBytes,
+		Requests: n.opts.Requests, IdleTimeout: n.opts.IdleTimeout, Connections: conn.NoConnectionLimits()}, cb, n.opts.Log)
+	if err != nil {
+		return fmt.Errorf("listener %s: %w", l.Name, err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.ctlServer.Serve(); err != nil {
+			n.opts.Log.Error("controller listener stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Metadata is the node's metadata publisher.
+func (n *Node) Metadata() *metadata.Publisher { return n.pub }
+
+// ControllerAddr is the CONTROLLER listener's bound address, "" when it
+// is not bound.
+func (n *Node) ControllerAddr() string {
+	if n.ctlServer == nil {
+		return ""
+	}
+	return n.ctlServer.Addr().String()
+}
+
 // Addr is the Kafka listener's bound address.
 func (n *Node) Addr() string { return n.server.Addr().String() }
 
@@ -266,10 +429,16 @@ func (n *Node) maintain() {
 	defer expiry.Stop()
 	hws := time.NewTicker(cmp.Or(n.opts.HWCheckpointInterval, 5*time.Second))
 	defer hws.Stop()
+	isr := time.NewTicker(cmp.Or(n.opts.ISRCheckInterval, 15*time.Second))
+	defer isr.Stop()
 	for {
 		select {
 		case <-n.stop:
 			return
+		case now := <-isr.C:
+			for _, p := range n.replicas.All() {
+				p.MaybeShrinkISR(now.UnixMilli())
+			}
 		case <-hws.C:
 			if err := n.replicas.CheckpointHighWatermarks(); err != nil {
 				n.opts.Log.Error("high watermark checkpoint", "err", err)
@@ -307,9 +476,20 @@ func maintainOne(p *replica.Partition, nowMs int64) error {
 // Close stops the node: listeners first, then the logs (flushed), then
 // the quorum.
 func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
 	close(n.stop)
+	if n.stopFollower != nil {
+		n.stopFollower()
+	}
 	if n.server != nil {
 		n.server.Close()
+	}
+	if n.ctlServer != nil {
+		n.ctlServer.Close()
 	}
 	n.wg.Wait()
 	if n.txns != nil {
@@ -319,6 +499,9 @@ func (n *Node) Close() error {
 		n.groups.Close() // before the logs its shards write to
 	}
 	var err error
+	if n.fetchers != nil {
+		n.fetchers.Close() // before the logs it appends to
+	}
 	if n.replicas != nil {
 		err = n.replicas.Close()
 	}
@@ -330,6 +513,12 @@ func (n *Node) Close() error {
 	}
 	if n.files != nil {
 		n.files.Close() // after the logs, which closed their files
+	}
+	if n.follower != nil {
+		n.follower.Close()
+	}
+	if n.remote != nil {
+		n.remote.Close()
 	}
 	if n.quorum != nil {
 		if qerr := n.quorum.Close(); err == nil {

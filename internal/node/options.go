@@ -20,7 +20,7 @@ func TestOptions(dir string) Options {
 		NodeID:   1,
 		DataDir:  dir,
 		Listener: Listener{Name: "PLAINTEXT", Addr: "127.0.0.1:0"},
-		Handler: handler.Settings{NodeID: 1, AutoCreateTopics: true, NumPartitions: 1,
+		Handler: handler.Settings{NodeID: 1, ControllerID: 1, AutoCreateTopics: true, NumPartitions: 1,
 			ReplicationFactor: 1, Config: config.Default(), LogDir: dir},
 		Controller: controller.Options{NumPartitions: 1, DefaultReplicationFactor: 1,
 			ValidateTopicConfigs:  func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err },
@@ -44,6 +44,7 @@ func testGroupOptions() group.Options {
 	o.OffsetsTopicPartitions = 5
 	o.InitialRebalanceDelay = 0
 	o.MinSessionTimeout = 100 * time.Millisecond
+	o.OffsetsTopicReplicationFactor = 1
 	return o
 }
 
@@ -53,5 +54,6 @@ func testTxnOptions() txn.Options {
 	o := txn.DefaultOptions()
 	o.TopicPartitions = 5
 	o.AbortTimedOutInterval = 100 * time.Millisecond
+	o.TopicReplicationFactor = 1
 	return o
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/model"
 )
 
 // unsupported refuses settings that are valid Kafka configuration but that
@@ -36,12 +37,45 @@ func unsupported(cfg *config.Broker) error {
 	if len(cfg.LogDirs) > 1 {
 		return fmt.Errorf("log.dirs: %d directories (%v); Sluice keeps its logs in one directory for now (JBOD is not implemented): give one", len(cfg.LogDirs), cfg.LogDirs)
 	}
-	if !cfg.HasRole("broker") || !cfg.HasRole("controller") {
-		return fmt.Errorf("process.roles: %v; a Sluice node is both broker and controller for now (separate roles need the networked quorum): set process.roles=broker,controller", cfg.Roles)
+	if !cfg.HasRole("broker") {
+		return fmt.Errorf("process.roles: %v; a controller-only Sluice node is not implemented yet: set process.roles=broker,controller (or broker, for a node that follows a controller)", cfg.Roles)
 	}
-	if len(cfg.QuorumVoters) != 1 {
-		return fmt.Errorf("controller.quorum.voters: Sluice runs a one-voter quorum for now (clusters of several nodes are coming); " +
+	if cfg.HasRole("controller") && len(cfg.QuorumVoters) != 1 {
+		return fmt.Errorf("controller.quorum.voters: Sluice runs a one-voter quorum for now (several voters are coming); " +
 			"name only this node, or leave controller.quorum.voters unset and controller.quorum.bootstrap.servers at this node's controller listener")
 	}
+	if !cfg.HasRole("controller") && len(cfg.QuorumVoters) > 1 {
+		return fmt.Errorf("controller.quorum.voters: a broker follows a one-voter quorum for now (several voters are coming); name the one controller")
+	}
 	return nil
+}
+
+// controllerAddrs is where a broker that is not a voter reaches the
+// controller: the voter of controller.quorum.voters, else
+// controller.quorum.bootstrap.servers.
+func controllerAddrs(cfg *config.Broker) []string {
+	if cfg.HasRole("controller") {
+		return nil
+	}
+	var out []string
+	for _, v := range cfg.QuorumVoters {
+		out = append(out, v.Addr())
+	}
+	if len(out) == 0 {
+		out = append(out, cfg.QuorumBootstrapServers...)
+	}
+	return out
+}
+
+// controllerID is the node id of the active controller: this node on a
+// voter, the voter named on a broker that follows it, -1 when only
+// bootstrap servers name it.
+func controllerID(cfg *config.Broker) model.NodeID {
+	switch {
+	case cfg.HasRole("controller"):
+		return cfg.NodeID
+	case len(cfg.QuorumVoters) > 0:
+		return cfg.QuorumVoters[0].ID
+	}
+	return -1
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,11 @@ func TestFromConfigRefusesWhatItCannotHonour(t *testing.T) {
 		{"authorizer", map[string]string{"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer"}, "authorizer.class.name"},
 		{"two log dirs", map[string]string{"log.dirs": "/tmp/a,/tmp/b"}, "log.dirs"},
 		{"three voters", map[string]string{"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, "controller.quorum.voters"},
+		{"controller only", map[string]string{"process.roles": "controller", "listeners": "CONTROLLER://127.0.0.1:19093"}, "process.roles"},
+		{"broker following a controller", map[string]string{"process.roles": "broker", "node.id": "2",
+			"listeners": "PLAINTEXT://127.0.0.1:29092", "controller.quorum.voters": "1@127.0.0.1:19093"}, ""},
+		{"broker following three voters", map[string]string{"process.roles": "broker", "node.id": "4",
+			"listeners": "PLAINTEXT://127.0.0.1:29092", "controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, "controller.quorum.voters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,5 +76,32 @@ func TestFromConfigTakesKafkasServerProperties(t *testing.T) {
 	}
 	if _, err := FromConfig(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatalf("Kafka's server.properties refused: %v", err)
+	}
+}
+
+// A broker that is not a controller binds no CONTROLLER listener and
+// reaches the controller at the voter named; a controller binds it.
+func TestFromConfigRoles(t *testing.T) {
+	load := func(set map[string]string) Options {
+		t.Helper()
+		set["log.dirs"] = t.TempDir()
+		cfg, _, err := config.Load("", set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := FromConfig(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	b := load(map[string]string{"process.roles": "broker", "node.id": "2", "listeners": "PLAINTEXT://127.0.0.1:29092",
+		"controller.quorum.voters": "1@127.0.0.1:19093"})
+	if b.ControllerListener != nil || !slices.Equal(b.ControllerVoters, []string{"127.0.0.1:19093"}) {
+		t.Fatalf("broker: controller listener %v, voters %v", b.ControllerListener, b.ControllerVoters)
+	}
+	c := load(map[string]string{"listeners": "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"})
+	if c.ControllerListener == nil || c.ControllerListener.Addr != "127.0.0.1:19093" || len(c.ControllerVoters) != 0 {
+		t.Fatalf("controller: controller listener %v, voters %v", c.ControllerListener, c.ControllerVoters)
 	}
 }

@@ -109,6 +109,10 @@ type leadership struct {
 	partitionEpoch int32
 	replicas       []model.NodeID
 	isr            []model.NodeID // the committed ISR (leader only)
+	// pending is an ISR proposed to the controller and not yet in the
+	// metadata, nil for none (isr.go); propose sends proposals.
+	pending []model.NodeID
+	propose func(ISRChange)
 	// followers is every replica but this one, while leading.
 	followers map[model.NodeID]*follower
 	// epochStart is the log end when this leader's epoch began (a follower
@@ -170,7 +174,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	wasLeader := l.told && p.Role() == RoleLeader
 	l.told = true
 	l.local, l.leader, l.partitionEpoch = st.Local, st.Local, st.PartitionEpoch
-	l.replicas, l.isr = slices.Clone(st.Replicas), slices.Clone(st.ISR)
+	l.replicas, l.isr, l.pending = slices.Clone(st.Replicas), slices.Clone(st.ISR), nil
 	if newEpoch {
 		end := p.log.LogEndOffset()
 		if err := p.log.AssignEpoch(st.LeaderEpoch, end); err != nil {
@@ -226,7 +230,7 @@ func (p *Partition) MakeFollower(st FollowerState, nowMs int64) (epochChanged bo
 	epochChanged = !l.told || st.LeaderEpoch > p.LeaderEpoch() || p.Role() != RoleFollower
 	l.told = true
 	l.leader, l.partitionEpoch = st.Leader, st.PartitionEpoch
-	l.replicas, l.isr, l.followers = slices.Clone(st.Replicas), nil, nil
+	l.replicas, l.isr, l.followers, l.pending = slices.Clone(st.Replicas), nil, nil, nil
 	l.epochStart = -1
 	l.leaderHW = l.hw // until the new leader tells
 	p.leaderEpoch.Store(int32(st.LeaderEpoch))
@@ -298,11 +302,12 @@ func (p *Partition) computeHWLocked(nowMs int64) model.Offset {
 		return min(l.hw, leo)
 	}
 	hw := leo
+	isr := p.maximalISRLocked()
 	for id, f := range l.followers {
 		if f.logEnd >= hw {
 			continue
 		}
-		if slices.Contains(l.isr, id) || f.caughtUp(leo, nowMs, p.lagMs()) {
+		if slices.Contains(isr, id) || f.caughtUp(leo, nowMs, p.lagMs()) {
 			hw = max(f.logEnd, 0)
 		}
 	}
@@ -350,6 +355,7 @@ func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 	f.logEnd, f.logStart = ff.FetchOffset, ff.LogStart
 	f.lastFetchLeaderEnd = max(leo, f.lastFetchLeaderEnd)
 	f.lastFetchMs, f.brokerEpoch = nowMs, ff.BrokerEpoch
+	p.maybeExpandISRLocked(ff.Replica, f)
 	if p.computeHWLocked(nowMs) != p.lead.hw {
 		p.publishLocked(nowMs)
 	}

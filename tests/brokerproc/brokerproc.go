@@ -67,12 +67,18 @@ type Options struct {
 	Wrap []string
 	// StartTimeout bounds the wait for the Kafka port; 0 is 30 s.
 	StartTimeout time.Duration
+	// FollowController, when set, starts a broker that is not a voter
+	// (process.roles=broker, node.id NodeID) following the controller of
+	// that broker (node 1, the default voter).
+	FollowController *Broker
+	NodeID           int
 }
 
 // Broker is a `sluice serve` child process.
 type Broker struct {
-	Addr    string // the Kafka listener, 127.0.0.1:port
-	DataDir string
+	Addr           string // the Kafka listener, 127.0.0.1:port
+	ControllerAddr string // the CONTROLLER listener, "" for a broker that is not a voter
+	DataDir        string
 
 	t    testing.TB
 	bin  string
@@ -96,9 +102,19 @@ func Start(t testing.TB, bin string, o Options) *Broker {
 	b := &Broker{t: t, bin: bin, o: o, DataDir: t.TempDir()}
 	port := FreePort(t)
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	b.args = []string{"serve",
-		"--set", fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, FreePort(t)),
-		"--set", "log.dirs=" + b.DataDir}
+	if c := o.FollowController; c != nil {
+		b.args = []string{"serve",
+			"--set", fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d", port),
+			"--set", "process.roles=broker",
+			"--set", fmt.Sprintf("node.id=%d", o.NodeID),
+			"--set", "controller.quorum.voters=1@" + c.ControllerAddr,
+			"--set", "log.dirs=" + b.DataDir}
+	} else {
+		b.ControllerAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+		b.args = []string{"serve",
+			"--set", fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://%s", port, b.ControllerAddr),
+			"--set", "log.dirs=" + b.DataDir}
+	}
 	for _, s := range o.Settings {
 		b.args = append(b.args, "--set", s)
 	}

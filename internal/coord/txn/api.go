@@ -116,12 +116,16 @@ func (c *Coordinator) EndTxn(ctx context.Context, req *kmsg.EndTxnRequest) *kmsg
 
 // AddPartitions adds partitions to a producer's transaction, or with
 // verifyOnly checks that they are in it; the codes are per partition, in
-// order.
+// order. A transactional id coordinated by another broker is asked there
+// (remote.go).
 func (c *Coordinator) AddPartitions(id string, pid model.ProducerID, epoch model.ProducerEpoch, tps []model.TopicPartition, verifyOnly bool) []int16 {
 	r := addReq{id: id, pid: pid, epoch: epoch, partitions: tps, verifyOnly: verifyOnly}
 	var code int16
 	var per []int16
 	if rc := c.run(id, func(s *shard, w *runtime.Writer) { code, per = s.addPartitions(w, r) }); rc != 0 {
+		if rc == codeNotCoordinator && c != nil {
+			return c.addPartitionsRemote(id, pid, epoch, tps, verifyOnly) // another broker coordinates id
+		}
 		code = rc
 	}
 	if per == nil {

@@ -33,9 +33,8 @@ type Deps struct {
 	// Groups completes transactional offset commits in
 	// __consumer_offsets partitions this broker leads.
 	Groups *group.Coordinator
-	// Markers writes transaction markers; nil is LocalMarkers (every
-	// partition on this broker). TODO(#4): a writer that sends
-	// WriteTxnMarkers to the leaders on other brokers.
+	// Markers writes transaction markers; nil is RemoteMarkers (the
+	// partitions led here directly, the others through their leaders).
 	Markers MarkerWriter
 }
 
@@ -45,10 +44,11 @@ type Deps struct {
 // for concurrent use. A nil *Coordinator is a broker without one: every
 // transactional request gets COORDINATOR_NOT_AVAILABLE.
 type Coordinator struct {
-	opts  Options
-	deps  Deps
-	local *LocalMarkers
-	slots *runtime.Slots[*shard] // its Go runs the completions (markers.go)
+	opts   Options
+	deps   Deps
+	local  *LocalMarkers
+	remote *RemoteMarkers         // also the connections to other brokers (remote.go)
+	slots  *runtime.Slots[*shard] // its Go runs the completions (markers.go)
 	// verify is transaction.partition.verification.enable, a dynamic
 	// broker config: opts.VerifyPartitions until SetVerifyPartitions.
 	verify atomic.Bool
@@ -63,8 +63,9 @@ func New(opts Options, deps Deps) *Coordinator {
 	c := &Coordinator{opts: opts, deps: deps}
 	c.verify.Store(opts.VerifyPartitions)
 	c.local = &LocalMarkers{NodeID: opts.NodeID, Metadata: deps.Metadata, Replicas: deps.Replicas, Groups: deps.Groups, Clock: opts.Clock}
+	c.remote = &RemoteMarkers{Local: c.local}
 	if c.deps.Markers == nil {
-		c.deps.Markers = c.local
+		c.deps.Markers = c.remote
 	}
 	// __transaction_state, as Kafka creates it:
 	// transaction.state.log.num.partitions partitions, a replication
@@ -113,7 +114,10 @@ func (c *Coordinator) Start() { c.slots.Start() }
 
 // Close unloads every shard and waits for loads and marker writes in
 // progress to stop (a new leader finishes them).
-func (c *Coordinator) Close() { c.slots.Close() }
+func (c *Coordinator) Close() {
+	c.slots.Close()
+	c.remote.Close()
+}
 
 // route finds the loaded shard of a transactional id, or the code that
 // says why there is none.

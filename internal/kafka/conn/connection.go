@@ -133,7 +133,7 @@ func (s *Server) readLoop(cn *connection, info *handler.ConnInfo, queue chan<- p
 		if err != nil {
 			return err
 		}
-		req, reply, err := decode(hdr, body)
+		req, reply, err := decodeAt(s.broker.Settings.Endpoint, hdr, body)
 		if err != nil {
 			return err
 		}
@@ -195,9 +195,14 @@ func ready(r *handler.Reply) bool {
 // a version we do not serve is answered directly (KIP-511); any other
 // unknown key or version is an error that closes the connection.
 func decode(hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, error) {
-	if !handler.Supported(hdr.APIKey, hdr.APIVersion) {
+	return decodeAt(handler.ClientEndpoint, hdr, body)
+}
+
+// decodeAt is decode for the APIs listener ep serves.
+func decodeAt(ep handler.Endpoint, hdr wire.RequestHeader, body []byte) (kmsg.Request, *handler.Reply, error) {
+	if !handler.SupportedAt(ep, hdr.APIKey, hdr.APIVersion) {
 		if hdr.APIKey == 18 && hdr.APIVersion >= 0 {
-			return nil, handler.Now(handler.UnsupportedAPIVersions()), nil
+			return nil, handler.Now(handler.UnsupportedAPIVersions(ep)), nil
 		}
 		return nil, nil, fmt.Errorf("%w: api key %d version %d is not served", wire.ErrMalformed, hdr.APIKey, hdr.APIVersion)
 	}

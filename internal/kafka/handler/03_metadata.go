@@ -85,7 +85,7 @@ func (b *Broker) metadataResponse(req *kmsg.MetadataRequest, im *metadata.Image)
 	resp := kmsg.NewPtrMetadataResponse()
 	resp.SetVersion(req.GetVersion())
 	resp.ClusterID = &im.ClusterID
-	resp.ControllerID = int32(b.Settings.NodeID)
+	resp.ControllerID = int32(b.Settings.ControllerID)
 	resp.AuthorizedOperations = authorizedOpsNotRequested
 	for _, id := range im.BrokerIDs() {
 		br := im.Brokers[id]

@@ -23,7 +23,7 @@ import (
 func handleAPIVersions(b *Broker, r *Request) *Reply {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.SetVersion(r.Msg.GetVersion())
-	resp.ApiKeys = advertised()
+	resp.ApiKeys = advertised(b.Settings.Endpoint)
 	im := b.Metadata.Current()
 	for _, f := range metadata.SupportedFeatures {
 		sf := kmsg.NewApiVersionsResponseSupportedFeature()
@@ -43,19 +43,23 @@ func handleAPIVersions(b *Broker, r *Request) *Reply {
 }
 
 // UnsupportedAPIVersions is the answer to an ApiVersions request at a
-// version newer than served: a v0 response with UNSUPPORTED_VERSION and the
-// served range, as Kafka answers.
-func UnsupportedAPIVersions() kmsg.Response {
+// version newer than ep serves: a v0 response with UNSUPPORTED_VERSION and
+// the served range, as Kafka answers.
+func UnsupportedAPIVersions(ep Endpoint) kmsg.Response {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.SetVersion(0)
 	resp.ErrorCode = kerr.UnsupportedVersion.Code
-	resp.ApiKeys = advertised()
+	resp.ApiKeys = advertised(ep)
 	return resp
 }
 
-func advertised() []kmsg.ApiVersionsResponseApiKey {
+func advertised(ep Endpoint) []kmsg.ApiVersionsResponseApiKey {
+	all := apis()
+	if ep == ControllerEndpoint {
+		all = controllerAPIs()
+	}
 	var keys []kmsg.ApiVersionsResponseApiKey
-	for key, a := range apis() {
+	for key, a := range all {
 		if a.handle == nil {
 			continue
 		}

@@ -70,7 +70,7 @@ func handleDescribeCluster(b *Broker, r *Request) *Reply {
 			sb.Rack = &rack
 		}
 		resp.Brokers = append(resp.Brokers, sb)
-		if id == b.Settings.NodeID {
+		if id == b.Settings.ControllerID {
 			resp.ControllerID = int32(id) // Kafka answers -1 for a controller it cannot list
 		}
 	}

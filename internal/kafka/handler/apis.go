@@ -17,6 +17,51 @@ type api struct {
 // clients keep working. Maximums are the highest kmsg knows.
 var apiTable = apis()
 
+// controllerTable is what the CONTROLLER listener serves: ApiVersions,
+// the metadata log for brokers that follow it (controller_metadata.go),
+// the admin requests brokers forward, broker registration and producer id
+// blocks (controller_brokers.go).
+var controllerTable = controllerAPIs()
+
+// Endpoint is the listener a Broker value serves.
+type Endpoint uint8
+
+// The endpoints.
+const (
+	ClientEndpoint     Endpoint = iota // the client listener: apiTable
+	ControllerEndpoint                 // the CONTROLLER listener: controllerTable
+)
+
+// table is the API table of an endpoint.
+func table(ep Endpoint) []api {
+	if ep == ControllerEndpoint {
+		return controllerTable
+	}
+	return apiTable
+}
+
+// controllerAPIs builds controllerTable.
+func controllerAPIs() []api {
+	t := make([]api, kmsg.MaxKey+1)
+	set := func(key int16, min int16, h func(*Broker, *Request) *Reply) {
+		t[key] = api{min: min, max: kmsg.RequestForKey(key).MaxVersion(), handle: h}
+	}
+	set(1, 4, handleMetadataFetch)
+	set(18, 0, handleAPIVersions)
+	set(19, 0, handleCreateTopics)
+	set(20, 0, handleDeleteTopics)
+	set(33, 0, handleAlterConfigs)
+	set(37, 0, handleCreatePartitions)
+	set(44, 0, handleIncrementalAlterConfigs)
+	set(56, 0, handleAlterPartition)
+	set(57, 0, handleUpdateFeatures)
+	set(59, 0, handleMetadataSnapshot)
+	set(62, 0, handleBrokerRegistration)
+	set(63, 0, handleBrokerHeartbeat)
+	set(67, 0, handleAllocateProducerIDs)
+	return t
+}
+
 // apis builds the table. ApiVersions calls it rather than reading apiTable,
 // which would make the table's initializer refer to itself.
 func apis() []api {

@@ -51,15 +51,24 @@ type Settings struct {
 	Config *config.Broker
 	// LogDir is the data directory DescribeLogDirs reports.
 	LogDir string
+	// Endpoint is the listener served: the client listener's APIs or the
+	// CONTROLLER listener's.
+	Endpoint Endpoint
+	// ControllerID is the active controller's node id, as Metadata and
+	// DescribeCluster name it (-1 unknown).
+	ControllerID model.NodeID
 }
 
 // Broker is what handlers act on. Safe for concurrent use.
 type Broker struct {
 	Settings   Settings
 	Metadata   *metadata.Publisher
-	Controller *controller.Controller
-	Replicas   *cluster.Replicas
-	Groups     *group.Coordinator
+	Controller controller.API
+	// Sessions keeps the brokers' heartbeats: on the CONTROLLER listener
+	// of the active controller only.
+	Sessions *controller.Sessions
+	Replicas *cluster.Replicas
+	Groups   *group.Coordinator
 	// Txns is the transaction coordinator; nil answers transactional
 	// requests with COORDINATOR_NOT_AVAILABLE.
 	Txns *txn.Coordinator
@@ -179,7 +188,7 @@ func (b *Broker) Handle(req *Request) (reply *Reply) {
 		}
 	}()
 	hook("handle")
-	reply = apiTable[req.Header.APIKey].handle(b, req)
+	reply = table(b.Settings.Endpoint)[req.Header.APIKey].handle(b, req)
 	if reply != nil && reply.late != nil {
 		reply.late.req, reply.late.b = req.Msg, b
 		reply.settle() // it may fail from now on, or may have failed
@@ -187,12 +196,17 @@ func (b *Broker) Handle(req *Request) (reply *Reply) {
 	return reply
 }
 
-// Supported reports whether key at version is served.
-func Supported(key, version int16) bool {
-	if key < 0 || int(key) >= len(apiTable) || apiTable[key].handle == nil {
+// Supported reports whether key at version is served on the client
+// listener.
+func Supported(key, version int16) bool { return SupportedAt(ClientEndpoint, key, version) }
+
+// SupportedAt reports whether key at version is served on ep.
+func SupportedAt(ep Endpoint, key, version int16) bool {
+	t := table(ep)
+	if key < 0 || int(key) >= len(t) || t[key].handle == nil {
 		return false
 	}
-	a := apiTable[key]
+	a := t[key]
 	return version >= a.min && version <= a.max
 }
 

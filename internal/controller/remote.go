@@ -1,0 +1,290 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Remote is the controller of a broker that is not a voter: each
+// operation is the Kafka request a broker sends to the active controller
+// (admin requests forwarded as they came, BrokerRegistration,
+// AllocateProducerIds), sent to a voter's CONTROLLER listener, and its
+// answer read back into the results the in-process Controller returns.
+// Safe for concurrent use.
+//
+// Like the in-process Controller, an operation returns once its effect is
+// in the broker's own image (pub, fed by the metadata follower): after the
+// answer it asks the voter for its applied index (ApiVersions'
+// finalized-features epoch) and waits for pub to reach it, so a broker
+// that creates a topic and then reads its image finds it.
+type Remote struct {
+	cl  *kgo.Client
+	pub *metadata.Publisher
+}
+
+var _ API = (*Remote)(nil)
+
+// NewRemote talks to the voters at addrs (their CONTROLLER listeners);
+// pub is the broker's image, which a metadata follower keeps up to date.
+func NewRemote(addrs []string, pub *metadata.Publisher) (*Remote, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.RetryTimeout(0))
+	if err != nil {
+		return nil, err
+	}
+	return &Remote{cl: cl, pub: pub}, nil
+}
+
+// write sends req and waits until the broker's image holds what the
+// controller had applied when it answered.
+func (r *Remote) write(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	resp, err := r.request(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	av, err := r.request(ctx, kmsg.NewPtrApiVersionsRequest())
+	if err != nil {
+		return nil, err
+	}
+	want := uint64(max(av.(*kmsg.ApiVersionsResponse).FinalizedFeaturesEpoch, 0))
+	for {
+		changed := r.pub.Changed()
+		if r.pub.Current().Index >= want {
+			return resp, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("controller %s: metadata at %d not yet here: %w", kmsg.NameForKey(req.Key()), want, ctx.Err())
+		}
+	}
+}
+
+// Close closes the connections.
+func (r *Remote) Close() { r.cl.Close() }
+
+// request sends req to the first voter that answers. A quorum of one has
+// one; with several, NOT_CONTROLLER answers move on to the next (the
+// multi-voter quorum, docs/plans/replication.md S4).
+func (r *Remote) request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	var last error
+	for _, b := range r.cl.SeedBrokers() {
+		resp, err := b.Request(ctx, req)
+		if err == nil {
+			return resp, nil
+		}
+		last = err
+	}
+	if last == nil {
+		last = errors.New("no controller to ask")
+	}
+	return nil, fmt.Errorf("controller %s: %w", kmsg.NameForKey(req.Key()), last)
+}
+
+// errFor is the *kerr.Error of a code, nil for 0; an unknown code is
+// UNKNOWN_SERVER_ERROR.
+func errFor(code int16) *kerr.Error {
+	if code == 0 {
+		return nil
+	}
+	var ke *kerr.Error
+	if errors.As(kerr.ErrorForCode(code), &ke) {
+		return ke
+	}
+	return kerr.UnknownServerError
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// CreateTopics forwards req.
+func (r *Remote) CreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) ([]TopicResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.CreateTopicsResponse)
+	out := make([]TopicResult, len(resp.Topics))
+	for i, t := range resp.Topics {
+		out[i] = TopicResult{Name: t.Topic, ID: model.TopicID(t.TopicID), Err: errFor(t.ErrorCode), Message: deref(t.ErrorMessage),
+			NumPartitions: t.NumPartitions, ReplicationFactor: t.ReplicationFactor}
+	}
+	return out, nil
+}
+
+// DeleteTopics forwards req.
+func (r *Remote) DeleteTopics(ctx context.Context, req *kmsg.DeleteTopicsRequest) ([]TopicResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.DeleteTopicsResponse)
+	out := make([]TopicResult, len(resp.Topics))
+	for i, t := range resp.Topics {
+		out[i] = TopicResult{Name: deref(t.Topic), ID: model.TopicID(t.TopicID), Err: errFor(t.ErrorCode), Message: deref(t.ErrorMessage)}
+	}
+	return out, nil
+}
+
+// CreatePartitions forwards req.
+func (r *Remote) CreatePartitions(ctx context.Context, req *kmsg.CreatePartitionsRequest) ([]TopicResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.CreatePartitionsResponse)
+	out := make([]TopicResult, len(resp.Topics))
+	for i, t := range resp.Topics {
+		out[i] = TopicResult{Name: t.Topic, Err: errFor(t.ErrorCode), Message: deref(t.ErrorMessage)}
+	}
+	return out, nil
+}
+
+// AlterConfigs forwards req.
+func (r *Remote) AlterConfigs(ctx context.Context, req *kmsg.AlterConfigsRequest) ([]ConfigResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.AlterConfigsResponse)
+	out := make([]ConfigResult, len(resp.Resources))
+	for i, c := range resp.Resources {
+		out[i] = ConfigResult{Type: c.ResourceType, Name: c.ResourceName, Err: errFor(c.ErrorCode), Message: deref(c.ErrorMessage)}
+	}
+	return out, nil
+}
+
+// IncrementalAlterConfigs forwards req.
+func (r *Remote) IncrementalAlterConfigs(ctx context.Context, req *kmsg.IncrementalAlterConfigsRequest) ([]ConfigResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.IncrementalAlterConfigsResponse)
+	out := make([]ConfigResult, len(resp.Resources))
+	for i, c := range resp.Resources {
+		out[i] = ConfigResult{Type: c.ResourceType, Name: c.ResourceName, Err: errFor(c.ErrorCode), Message: deref(c.ErrorMessage)}
+	}
+	return out, nil
+}
+
+// UpdateFeatures sends an UpdateFeatures request.
+func (r *Remote) UpdateFeatures(ctx context.Context, updates []FeatureUpdate, validateOnly bool) (*kerr.Error, string, error) {
+	req := kmsg.NewPtrUpdateFeaturesRequest()
+	req.ValidateOnly, req.TimeoutMillis = validateOnly, 30_000
+	for _, u := range updates {
+		fu := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+		fu.Feature, fu.MaxVersionLevel, fu.UpgradeType = u.Name, u.Level, u.Type
+		req.FeatureUpdates = append(req.FeatureUpdates, fu)
+	}
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, "", err
+	}
+	resp := m.(*kmsg.UpdateFeaturesResponse)
+	if e := errFor(resp.ErrorCode); e != nil {
+		return e, deref(resp.ErrorMessage), nil
+	}
+	for _, res := range resp.Results {
+		if e := errFor(res.ErrorCode); e != nil {
+			return e, deref(res.ErrorMessage), nil
+		}
+	}
+	return nil, "", nil
+}
+
+// AllocateProducerIDs sends AllocateProducerIds (KIP-730).
+func (r *Remote) AllocateProducerIDs(ctx context.Context, broker model.NodeID, count int) (int64, error) {
+	req := kmsg.NewPtrAllocateProducerIDsRequest()
+	req.BrokerID, req.BrokerEpoch = int32(broker), -1
+	m, err := r.request(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	resp := m.(*kmsg.AllocateProducerIDsResponse)
+	if e := errFor(resp.ErrorCode); e != nil {
+		return 0, fmt.Errorf("allocate producer ids: %w", e)
+	}
+	if int(resp.ProducerIDLen) < count {
+		return 0, fmt.Errorf("allocate producer ids: a block of %d, want %d", resp.ProducerIDLen, count)
+	}
+	return resp.ProducerIDStart, nil
+}
+
+// AlterPartition sends a leader's ISR proposal (AlterPartition v3, topic
+// ids and broker epochs).
+func (r *Remote) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, error) {
+	req := kmsg.NewPtrAlterPartitionRequest()
+	req.BrokerID, req.BrokerEpoch = int32(u.Broker), -1
+	rt := kmsg.NewAlterPartitionRequestTopic()
+	rt.TopicID = u.TopicID
+	rp := kmsg.NewAlterPartitionRequestTopicPartition()
+	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch = u.Partition, int32(u.LeaderEpoch), u.PartitionEpoch
+	for _, id := range u.ISR {
+		e := kmsg.NewAlterPartitionRequestTopicPartitionNewEpochISR()
+		e.BrokerID, e.BrokerEpoch = int32(id), -1
+		rp.NewEpochISR = append(rp.NewEpochISR, e)
+		rp.NewISR = append(rp.NewISR, int32(id))
+	}
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	m, err := r.request(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.AlterPartitionResponse)
+	if e := errFor(resp.ErrorCode); e != nil {
+		return e, nil
+	}
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return kerr.UnknownServerError, nil
+	}
+	return errFor(resp.Topics[0].Partitions[0].ErrorCode), nil
+}
+
+// Heartbeat sends BrokerHeartbeat for broker id; it returns whether the
+// controller has it fenced.
+func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID) (fenced bool, err error) {
+	req := kmsg.NewPtrBrokerHeartbeatRequest()
+	req.BrokerID, req.BrokerEpoch, req.CurrentMetadataOffset = int32(id), -1, int64(r.pub.Current().Index)
+	m, err := r.request(ctx, req)
+	if err != nil {
+		return true, err
+	}
+	resp := m.(*kmsg.BrokerHeartbeatResponse)
+	if e := errFor(resp.ErrorCode); e != nil {
+		return true, fmt.Errorf("heartbeat of broker %d: %w", id, e)
+	}
+	return resp.IsFenced, nil
+}
+
+// Register sends BrokerRegistration with the broker's client listener.
+func (r *Remote) Register(ctx context.Context, b metadata.BrokerRecord) error {
+	req := kmsg.NewPtrBrokerRegistrationRequest()
+	req.BrokerID = int32(b.ID)
+	l := kmsg.NewBrokerRegistrationRequestListener()
+	l.Name, l.Host, l.Port = "PLAINTEXT", b.Host, uint16(b.Port)
+	req.Listeners = append(req.Listeners, l)
+	if b.Rack != "" {
+		req.Rack = &b.Rack
+	}
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return fmt.Errorf("register broker %d: %w", b.ID, err)
+	}
+	if e := errFor(m.(*kmsg.BrokerRegistrationResponse).ErrorCode); e != nil {
+		return fmt.Errorf("register broker %d: %w", b.ID, e)
+	}
+	return nil
+}

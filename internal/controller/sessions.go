@@ -1,0 +1,169 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// Broker sessions (Kafka's BrokerHeartbeatManager and the fencing part of
+// ReplicationControlManager). Every broker heartbeats; the active
+// controller remembers when it last heard from each one (in memory only:
+// a new controller gives every broker a fresh session), and a broker
+// silent for longer than broker.session.timeout.ms is fenced: its
+// BrokerRecord says fenced, it leaves the ISR of every partition it is in
+// (the last member stays, as in Kafka), and the partitions it led get a
+// new leader, the first unfenced member of the ISR in replica order
+// (leader -1 when there is none), with the leader epoch and the partition
+// epoch raised. A fenced broker's next heartbeat (or registration)
+// unfences it, and the partitions left without a leader whose ISR holds
+// it take it as leader. The controller's own broker is never fenced by
+// it: they live and die together.
+
+// Sessions tracks the brokers' heartbeats. Safe for concurrent use.
+type Sessions struct {
+	c       *Controller
+	self    model.NodeID
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu   sync.Mutex
+	last map[model.NodeID]time.Time // guarded by mu
+}
+
+// NewSessions tracks sessions of timeout for c, whose own broker is self.
+// A broker's session starts when the controller first sees it (at start
+// for those already registered).
+func NewSessions(c *Controller, self model.NodeID, timeout time.Duration, log *slog.Logger) *Sessions {
+	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}}
+}
+
+// Heartbeat records a heartbeat of broker id and unfences it if it was
+// fenced (Kafka unfences a broker once it caught up with the metadata;
+// here the broker heartbeats only once its follower caught up at start).
+// It returns whether the broker is fenced after the heartbeat.
+func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID) (fenced bool, err error) {
+	if s.c.pub.Current().Brokers[id] == nil {
+		return true, fmt.Errorf("heartbeat of broker %d: %w", id, ErrUnknownBroker)
+	}
+	s.mu.Lock()
+	s.last[id] = time.Now()
+	s.mu.Unlock()
+	if !s.c.pub.Current().Brokers[id].Fenced {
+		return false, nil
+	}
+	_, err = s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return unfenceRecords(im, id) })
+	return err != nil, err
+}
+
+// Run fences brokers whose session expired, checking a few times per
+// timeout, until ctx ends.
+func (s *Sessions) Run(ctx context.Context) {
+	t := time.NewTicker(max(s.timeout/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, id := range s.expired(now) {
+				s.log.Warn("fencing broker: no heartbeat within broker.session.timeout.ms", "broker", id, "timeout", s.timeout)
+				if _, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return fenceRecords(im, id) }); err != nil && ctx.Err() == nil {
+					s.log.Error("fence broker", "broker", id, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// expired lists the unfenced brokers not heard from within the timeout;
+// a broker seen for the first time starts its session now.
+func (s *Sessions) expired(now time.Time) []model.NodeID {
+	im := s.c.pub.Current()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []model.NodeID
+	for _, id := range im.BrokerIDs() {
+		if id == s.self || im.Brokers[id].Fenced {
+			continue
+		}
+		last, ok := s.last[id]
+		if !ok {
+			s.last[id] = now
+			continue
+		}
+		if now.Sub(last) > s.timeout {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// fenceRecords fences broker id and moves its partitions' leadership and
+// ISR membership away from it.
+func fenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
+	b := im.Brokers[id]
+	if b == nil || b.Fenced {
+		return nil
+	}
+	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: true}
+	recs := []metadata.Record{{Broker: &rec}}
+	fenced := func(n model.NodeID) bool { return n == id || im.Brokers[n] == nil || im.Brokers[n].Fenced }
+	for _, name := range im.TopicNames() {
+		t := im.Topics[name]
+		for i, p := range t.Partitions {
+			if !slices.Contains(p.Replicas, id) {
+				continue
+			}
+			isr := slices.DeleteFunc(slices.Clone(p.ISR), func(n model.NodeID) bool { return n == id })
+			if len(isr) == 0 {
+				isr = []model.NodeID{id} // the last member stays: only it has everything
+			}
+			leader, leaderEpoch := p.Leader, p.LeaderEpoch
+			if p.Leader == id {
+				leader = -1
+				for _, r := range p.Replicas {
+					if slices.Contains(isr, r) && !fenced(r) {
+						leader = r
+						break
+					}
+				}
+				leaderEpoch++
+			}
+			if leader == p.Leader && slices.Equal(isr, p.ISR) {
+				continue
+			}
+			recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
+				Leader: leader, LeaderEpoch: leaderEpoch, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: isr}})
+		}
+	}
+	return recs
+}
+
+// unfenceRecords unfences broker id and gives it the partitions left
+// without a leader whose ISR holds it.
+func unfenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
+	b := im.Brokers[id]
+	if b == nil || !b.Fenced {
+		return nil
+	}
+	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack}
+	recs := []metadata.Record{{Broker: &rec}}
+	for _, name := range im.TopicNames() {
+		t := im.Topics[name]
+		for i, p := range t.Partitions {
+			if p.Leader >= 0 || !slices.Contains(p.ISR, id) {
+				continue
+			}
+			recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
+				Leader: id, LeaderEpoch: p.LeaderEpoch + 1, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: p.ISR}})
+		}
+	}
+	return recs
+}

@@ -1,0 +1,97 @@
+package replica
+
+import (
+	"slices"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// ISR changes on the leader (Kafka's Partition.maybeShrinkIsr and
+// maybeExpandIsr). The leader proposes; the controller decides
+// (AlterPartition) and the new ISR arrives with the next metadata image
+// (MakeLeader). One proposal is in flight at a time. While a shrink is
+// pending the HW still counts the members it drops, and while an
+// expansion is pending it counts the member it adds (Kafka's "maximal
+// ISR"): both are the more restrictive choice.
+//
+// A follower of the ISR leaves it when it has not caught up with the
+// leader's log end within replica.lag.time.max.ms; one outside joins when
+// its log end reached the HW and the start of this leader's epoch (so it
+// holds every committed record the leader may not have made visible yet).
+
+// ISRChange is a proposal for the controller.
+type ISRChange struct {
+	TP             model.TopicPartition
+	TopicID        model.TopicID
+	LeaderEpoch    model.LeaderEpoch
+	PartitionEpoch int32
+	ISR            []model.NodeID
+}
+
+// SetISRProposer sets where the partition sends its ISR proposals; f
+// must not block (it queues). Nil proposes nothing (the ISR stays what
+// the metadata says).
+func (p *Partition) SetISRProposer(f func(ISRChange)) {
+	p.appendMu.Lock()
+	p.lead.propose = f
+	p.appendMu.Unlock()
+}
+
+// ISRProposalFailed ends a pending proposal that the controller refused
+// or that could not be sent: the next check may propose again.
+func (p *Partition) ISRProposalFailed(partitionEpoch int32) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	if p.lead.partitionEpoch == partitionEpoch {
+		p.lead.pending = nil
+	}
+}
+
+// MaybeShrinkISR proposes to drop the ISR members that have not caught up
+// within replica.lag.time.max.ms. The node calls it periodically.
+func (p *Partition) MaybeShrinkISR(nowMs int64) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	l := &p.lead
+	if p.Role() != RoleLeader || l.pending != nil || l.propose == nil {
+		return
+	}
+	leo := p.log.LogEndOffset()
+	isr := slices.DeleteFunc(slices.Clone(l.isr), func(id model.NodeID) bool {
+		f := l.followers[id]
+		return f != nil && !f.caughtUp(leo, nowMs, p.lagMs())
+	})
+	if len(isr) != len(l.isr) {
+		p.proposeLocked(isr)
+	}
+}
+
+// maybeExpandISRLocked proposes to add follower id once it is in sync.
+// Called under appendMu after its fetch was recorded.
+func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower) {
+	l := &p.lead
+	if l.pending != nil || l.propose == nil || slices.Contains(l.isr, id) {
+		return
+	}
+	if f.logEnd < l.hw || f.logEnd < l.epochStart {
+		return
+	}
+	p.proposeLocked(append(slices.Clone(l.isr), id))
+}
+
+// proposeLocked records the pending ISR and hands it to the proposer.
+func (p *Partition) proposeLocked(isr []model.NodeID) {
+	l := &p.lead
+	l.pending = isr
+	l.propose(ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch, ISR: slices.Clone(isr)})
+}
+
+// maximalISRLocked is the committed ISR with a pending expansion's new
+// member (a pending shrink still counts every current member).
+func (p *Partition) maximalISRLocked() []model.NodeID {
+	l := &p.lead
+	if len(l.pending) > len(l.isr) {
+		return l.pending
+	}
+	return l.isr
+}

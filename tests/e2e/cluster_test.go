@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/tests/brokerproc"
+)
+
+// TestTwoBrokerCluster: two `sluice serve` processes, node 1 the
+// controller (the quorum's voter) and node 2 a broker that follows it
+// (process.roles=broker, controller.quorum.voters naming node 1). kcat,
+// bootstrapped to node 2 only, sees both brokers, creates a topic whose
+// partitions are led by both, and every record it produces comes back.
+func TestTwoBrokerCluster(t *testing.T) {
+	t.Parallel()
+	ctl := startBroker(t, "num.partitions=4")
+	b2 := &broker{brokerproc.Start(t, sluiceBin, brokerproc.Options{FollowController: ctl.Broker, NodeID: 2,
+		Settings: []string{"num.partitions=4"}, StartTimeout: 20 * time.Second}), t}
+
+	var in strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&in, "r%d\n", i)
+	}
+	kcat(t, b2, in.String(), "-P", "-t", "spread")
+	meta := kcat(t, b2, "", "-L", "-t", "spread")
+	for _, want := range []string{"2 brokers:", "broker 1 at " + ctl.Addr + " (controller)", "broker 2 at " + b2.Addr + "\n",
+		`topic "spread" with 4 partitions:`, "leader 1,", "leader 2,"} {
+		if !strings.Contains(meta, want) {
+			t.Errorf("kcat -L via node 2 lacks %q:\n%s", want, meta)
+		}
+	}
+	got := kcat(t, ctl, "", "-C", "-t", "spread", "-o", "beginning", "-e", "-f", "%s\n")
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
+		seen[l] = true
+	}
+	if len(seen) != 400 {
+		t.Fatalf("read %d distinct records via node 1, want 400", len(seen))
+	}
+}
+
+// startCluster starts node 1 (controller and broker) and brokers 2..n
+// that follow it, with short sessions so that a killed broker is fenced
+// within about a second and a half.
+func startCluster(t *testing.T, n int) []*broker {
+	t.Helper()
+	ctl := startBroker(t, "broker.session.timeout.ms=1500")
+	out := []*broker{ctl}
+	for id := 2; id <= n; id++ {
+		out = append(out, &broker{brokerproc.Start(t, sluiceBin, brokerproc.Options{FollowController: ctl.Broker, NodeID: id,
+			Settings: []string{"broker.heartbeat.interval.ms=300"}, StartTimeout: 20 * time.Second}), t})
+	}
+	return out
+}
+
+// TestClusterKill9LeaderNoAckedLoss: three processes, a partition on all
+// three led by broker 2. An idempotent acks=all producer writes 20,000
+// records; broker 2 is killed with SIGKILL a quarter of the way in. The
+// controller fences it, broker 3 leads, the producer carries on by
+// itself; every acknowledged record is read back exactly once, in order.
+// Broker 2 then restarts, catches up and holds the same log.
+func TestClusterKill9LeaderNoAckedLoss(t *testing.T) {
+	t.Parallel()
+	bs := startCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var seeds []string
+	for _, b := range bs {
+		seeds = append(seeds, b.Addr)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("k9"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "k9", -1, -1
+	ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+	ra.Replicas = []int32{2, 3, 1}
+	rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create k9: %v %v", err, resp)
+	}
+
+	const total = 20_000
+	var mu sync.Mutex
+	var acked []int64 // offsets by record number
+	ackedAt := make([]int64, total)
+	var killedAt, firstAfter time.Time
+	var wg sync.WaitGroup
+	for i := range total {
+		if i == total/4 {
+			if err := cl.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			bs[1].Kill9()
+			killedAt = time.Now()
+		}
+		wg.Add(1)
+		cl.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, func(r *kgo.Record, err error) {
+			defer wg.Done()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				ackedAt[i] = -1
+				return
+			}
+			ackedAt[i] = r.Offset
+			acked = append(acked, r.Offset)
+			if !killedAt.IsZero() && firstAfter.IsZero() && i >= total/4 {
+				firstAfter = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d of %d records acknowledged; first acknowledgement %v after the kill", len(acked), total, firstAfter.Sub(killedAt))
+	if len(acked) != total {
+		t.Fatalf("%d records failed with the producer's retries", total-len(acked))
+	}
+
+	read := map[string]int64{}
+	ccl, err := kgo.NewClient(kgo.SeedBrokers(seeds[0], seeds[2]), kgo.ConsumeTopics("k9"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ccl.Close()
+	for len(read) < total {
+		fs := ccl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("consume after %d records: %v", len(read), err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if _, dup := read[string(r.Value)]; dup {
+				t.Fatalf("record %s read twice (offsets %d and %d)", r.Value, read[string(r.Value)], r.Offset)
+			}
+			read[string(r.Value)] = r.Offset
+		})
+	}
+	for i := range total {
+		if off, ok := read[strconv.Itoa(i)]; !ok || off != ackedAt[i] {
+			t.Fatalf("record %d acknowledged at offset %d, read at %d (found %v)", i, ackedAt[i], off, ok)
+		}
+	}
+
+	bs[1].Restart() // rejoins as a follower and catches up
+	adm := kadm.NewClient(cl)
+	for {
+		md, err := adm.Metadata(ctx, "k9")
+		if err == nil && len(md.Topics["k9"].Partitions[0].ISR) == 3 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("broker 2 never rejoined the ISR: %+v, %v", md.Topics["k9"].Partitions, err)
+		case <-time.After(100 * time.Millisecond): // polling the cluster's metadata: no event to wait on
+		}
+	}
+}
