@@ -25,14 +25,25 @@ import (
 	"github.com/sluice-io/sluice/internal/node/nodetest"
 )
 
+// asVoter makes a test node the quorum's voter with a CONTROLLER listener.
+func asVoter(o *node.Options) {
+	o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
+}
+
+// following makes a test node broker id, following voter's controller.
+func following(voter *node.Node, id model.NodeID) func(*node.Options) {
+	return func(o *node.Options) {
+		o.NodeID, o.Handler.NodeID = id, id
+		o.ControllerVoters = []string{voter.ControllerAddr()}
+	}
+}
+
 // A broker that is not a voter follows the metadata log from a voter's
 // CONTROLLER listener into its own publisher: it ends at the voter's
 // index with the voter's topics, and a fetch with nothing new waits for
 // the next change instead of returning at once.
 func TestMetadataFollowerCatchesUpAndWaits(t *testing.T) {
-	n := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
-	})
+	n := nodetest.Start(t, asVoter)
 	adm := nodetest.Admin(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -142,9 +153,7 @@ func TestMetadataFollowerRestoresImage(t *testing.T) {
 // The CONTROLLER listener serves its own APIs only: ApiVersions lists
 // them, and a client API there is refused.
 func TestControllerListenerAPIs(t *testing.T) {
-	n := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
-	})
+	n := nodetest.Start(t, asVoter)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(n.ControllerAddr()), kgo.RequestRetries(0))
 	if err != nil {
 		t.Fatal(err)
@@ -175,13 +184,8 @@ func TestControllerListenerAPIs(t *testing.T) {
 // produces idempotently (producer ids from the controller) to partitions
 // led by both nodes and reads everything back.
 func TestBrokerThatIsNotAVoter(t *testing.T) {
-	voter := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
-	})
-	broker := nodetest.Start(t, func(o *node.Options) {
-		o.NodeID, o.Handler.NodeID = 2, 2
-		o.ControllerVoters = []string{voter.ControllerAddr()}
-	})
+	voter := nodetest.Start(t, asVoter)
+	broker := nodetest.Start(t, following(voter, 2))
 	if im := voter.Metadata().Current(); im.Brokers[2] == nil || im.Brokers[2].Port == 0 {
 		t.Fatalf("broker 2 not registered with the controller: %v", im.BrokerIDs())
 	}
@@ -252,13 +256,8 @@ func TestBrokerThatIsNotAVoter(t *testing.T) {
 // the partitions with it, and a read_committed consumer sees the
 // committed transactions and none of the aborted one.
 func TestTransactionsAcrossBrokers(t *testing.T) {
-	voter := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
-	})
-	broker := nodetest.Start(t, func(o *node.Options) {
-		o.NodeID, o.Handler.NodeID = 2, 2
-		o.ControllerVoters = []string{voter.ControllerAddr()}
-	})
+	voter := nodetest.Start(t, asVoter)
+	broker := nodetest.Start(t, following(voter, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := kadm.NewClient(nodetest.Client(t, broker)).CreateTopic(ctx, 4, 1, nil, "tx"); err != nil {

@@ -46,13 +46,8 @@ func logBytes(t *testing.T, p *replica.Partition) []byte {
 // answered once the follower fetched them, both replicas hold the same
 // bytes, and a consumer reads every record.
 func TestTwoReplicasByteIdentical(t *testing.T) {
-	voter := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
-	})
-	broker := nodetest.Start(t, func(o *node.Options) {
-		o.NodeID, o.Handler.NodeID = 2, 2
-		o.ControllerVoters = []string{voter.ControllerAddr()}
-	})
+	voter := nodetest.Start(t, asVoter)
+	broker := nodetest.Start(t, following(voter, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cl := nodetest.Client(t, broker, kgo.DefaultProduceTopic("rep"), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
@@ -112,15 +107,12 @@ func TestTwoReplicasByteIdentical(t *testing.T) {
 // at the next leader epoch, the producer carries on by itself, and every
 // acknowledged record is there exactly once.
 func TestLeaderLossElectsFromISR(t *testing.T) {
-	voter := nodetest.Start(t, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
+	voter := nodetest.Start(t, asVoter, func(o *node.Options) {
 		o.SessionTimeout = time.Second
 	})
 	brokers := map[int]*node.Node{}
 	for _, id := range []int{2, 3} {
-		brokers[id] = nodetest.Start(t, func(o *node.Options) {
-			o.NodeID, o.Handler.NodeID = model.NodeID(id), model.NodeID(id)
-			o.ControllerVoters = []string{voter.ControllerAddr()}
+		brokers[id] = nodetest.Start(t, following(voter, model.NodeID(id)), func(o *node.Options) {
 			o.HeartbeatInterval = 100 * time.Millisecond
 		})
 	}
@@ -240,14 +232,10 @@ func awaitISR(ctx context.Context, t *testing.T, n *node.Node, topic string, isr
 // produces go on; back and caught up, it joins the ISR again and holds
 // the leader's bytes.
 func TestISRShrinksAndExpands(t *testing.T) {
-	voter := nodetest.Start(t, shortLag, func(o *node.Options) {
-		o.ControllerListener = &node.Listener{Name: "CONTROLLER", Addr: "127.0.0.1:0"}
+	voter := nodetest.Start(t, shortLag, asVoter, func(o *node.Options) {
 		o.SessionTimeout = time.Minute // this test is about the ISR, not fencing
 	})
-	follower := nodetest.StartRestartable(t, shortLag, func(o *node.Options) {
-		o.NodeID, o.Handler.NodeID = 2, 2
-		o.ControllerVoters = []string{voter.ControllerAddr()}
-	})
+	follower := nodetest.StartRestartable(t, shortLag, following(voter, 2))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := createAssigned(ctx, t, voter, "isr", []int32{1, 2}); err != nil {

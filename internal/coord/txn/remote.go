@@ -106,18 +106,14 @@ func (r *RemoteMarkers) send(ctx context.Context, im *metadata.Image, leader mod
 	req := kmsg.NewPtrWriteTxnMarkersRequest()
 	mk := kmsg.NewWriteTxnMarkersRequestMarker()
 	mk.ProducerID, mk.ProducerEpoch, mk.Committed, mk.CoordinatorEpoch = int64(m.ProducerID), int16(m.ProducerEpoch), m.Commit, m.CoordinatorEpoch
-	topics := map[string]int{}
-	for _, i := range idx {
-		tp := m.Partitions[i]
-		j, ok := topics[tp.Topic]
-		if !ok {
-			j = len(mk.Topics)
-			topics[tp.Topic] = j
-			t := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
-			t.Topic = tp.Topic
-			mk.Topics = append(mk.Topics, t)
-		}
-		mk.Topics[j].Partitions = append(mk.Topics[j].Partitions, tp.Partition)
+	tps := make([]model.TopicPartition, len(idx))
+	for k, i := range idx {
+		tps[k] = m.Partitions[i]
+	}
+	for _, g := range byTopic(tps) {
+		t := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
+		t.Topic, t.Partitions = g.topic, g.partitions
+		mk.Topics = append(mk.Topics, t)
 	}
 	req.Markers = append(req.Markers, mk)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -147,6 +143,28 @@ func (r *RemoteMarkers) send(ctx context.Context, im *metadata.Image, leader mod
 	}
 }
 
+// topicGroup is the partitions of one topic, for a request.
+type topicGroup struct {
+	topic      string
+	partitions []int32
+}
+
+// byTopic groups tps by topic, in order of first appearance.
+func byTopic(tps []model.TopicPartition) []topicGroup {
+	var out []topicGroup
+	at := map[string]int{}
+	for _, tp := range tps {
+		j, ok := at[tp.Topic]
+		if !ok {
+			j = len(out)
+			at[tp.Topic] = j
+			out = append(out, topicGroup{topic: tp.Topic})
+		}
+		out[j].partitions = append(out[j].partitions, tp.Partition)
+	}
+	return out
+}
+
 // Close closes the connections to other brokers.
 func (r *RemoteMarkers) Close() { r.peers.close() }
 
@@ -173,17 +191,10 @@ func (c *Coordinator) addPartitionsRemote(id string, pid model.ProducerID, epoch
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
 	tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
 	tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = id, int64(pid), int16(epoch), verifyOnly
-	topics := map[string]int{}
-	for _, tp := range tps {
-		j, ok := topics[tp.Topic]
-		if !ok {
-			j = len(tx.Topics)
-			topics[tp.Topic] = j
-			rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
-			rt.Topic = tp.Topic
-			tx.Topics = append(tx.Topics, rt)
-		}
-		tx.Topics[j].Partitions = append(tx.Topics[j].Partitions, tp.Partition)
+	for _, g := range byTopic(tps) {
+		rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
+		rt.Topic, rt.Partitions = g.topic, g.partitions
+		tx.Topics = append(tx.Topics, rt)
 	}
 	req.Transactions = append(req.Transactions, tx)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
