@@ -36,10 +36,7 @@ func runConsume(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list start offsets of %q: %w", s.Topic, err)
 	}
-	endsL, err := kadm.NewClient(cl).ListEndOffsets(ctx, s.Topic)
-	if err == nil {
-		err = endsL.Error()
-	}
+	endsL, err := listEndOffsets(ctx, cl, s.Topic)
 	if err != nil {
 		return nil, fmt.Errorf("list end offsets of %q: %w", s.Topic, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -53,16 +54,36 @@ func (c *e2eConsumer) loop(ctx context.Context) {
 // startOffsets are the end offsets of topic now: the run reads from there,
 // so records of earlier runs are never read.
 func startOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[string]map[int32]kgo.Offset, error) {
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	ends, err := listEndOffsets(ctx, cl, topic)
 	if err != nil {
-		return nil, fmt.Errorf("list end offsets of %q: %w", topic, err)
-	}
-	if err := ends.Error(); err != nil {
 		return nil, fmt.Errorf("list end offsets of %q: %w", topic, err)
 	}
 	at := make(map[int32]kgo.Offset)
 	ends.Each(func(o kadm.ListedOffset) { at[o.Partition] = kgo.NewOffset().At(o.Offset) })
 	return map[string]map[int32]kgo.Offset{topic: at}, nil
+}
+
+// listEndOffsets lists topic's end offsets, retrying for a while a
+// retriable answer: in a cluster, a topic just created reaches the other
+// brokers' metadata a moment after the controller's answer.
+func listEndOffsets(ctx context.Context, cl *kgo.Client, topic string) (kadm.ListedOffsets, error) {
+	var last error
+	for attempt := 0; attempt < 50; attempt++ {
+		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil || !kerr.IsRetriable(err) {
+			return ends, err
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil, last
 }
 
 func runE2E(ctx context.Context, s *Spec, cl *kgo.Client) (*Result, error) {

@@ -52,6 +52,7 @@ type Fetchers struct {
 
 // FetcherOptions are Kafka's replica.fetch.* settings.
 type FetcherOptions struct {
+	MinBytes          int32         // replica.fetch.min.bytes
 	MaxWait           time.Duration // replica.fetch.wait.max.ms
 	MaxBytes          int32         // replica.fetch.response.max.bytes
 	PartitionMaxBytes int32         // replica.fetch.max.bytes
@@ -60,7 +61,7 @@ type FetcherOptions struct {
 
 // DefaultFetcherOptions are Kafka's defaults.
 func DefaultFetcherOptions() FetcherOptions {
-	return FetcherOptions{MaxWait: 500 * time.Millisecond, MaxBytes: 10 << 20, PartitionMaxBytes: 1 << 20, Backoff: time.Second}
+	return FetcherOptions{MinBytes: 1, MaxWait: 500 * time.Millisecond, MaxBytes: 10 << 20, PartitionMaxBytes: 1 << 20, Backoff: time.Second}
 }
 
 // NewFetchers returns fetchers for broker self, which find leaders in
@@ -218,7 +219,7 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 	}
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaState.ID, req.ReplicaState.Epoch = int32(f.self), -1
-	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(f.opts.MaxWait/time.Millisecond), 1, f.opts.MaxBytes
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(f.opts.MaxWait/time.Millisecond), f.opts.MinBytes, f.opts.MaxBytes
 	topics := map[model.TopicID]*kmsg.FetchRequestTopic{}
 	var order []model.TopicID
 	byName := map[model.TopicPartition]*followed{}

@@ -11,7 +11,7 @@ package config
 // Reasons shared by several keys.
 const (
 	whySecurity    = "TLS, SASL and ACLs are not implemented yet (SSL and SASL listeners and authorizer.class.name stop startup)"
-	whyReplication = "each partition has one replica for now: there is no follower, ISR or partition leadership to tune"
+	whyReplication = "replication runs one fetcher per leader on the client listener, elects leaders from the ISR only and has no leader rebalancing, throttles or rack-aware follower reads yet"
 	whyQuorum      = "the metadata quorum has one voter for now: there is no election or quorum traffic to tune"
 	whyMetadataLog = "the metadata log is compacted into a snapshot every 10,000 entries (internal/raft)"
 	whyThreads     = "Sluice runs this work on goroutines scheduled by Go; there is no thread pool to size"
@@ -59,11 +59,6 @@ var notApplied = map[string]string{
 	"leader.imbalance.check.interval.seconds": whyReplication,
 	"leader.imbalance.per.broker.percentage":  whyReplication,
 	"num.replica.fetchers":                    whyReplication,
-	"replica.fetch.backoff.ms":                whyReplication,
-	"replica.fetch.max.bytes":                 whyReplication,
-	"replica.fetch.min.bytes":                 whyReplication,
-	"replica.fetch.response.max.bytes":        whyReplication,
-	"replica.fetch.wait.max.ms":               whyReplication,
 	"replica.selector.class":                  whyReplication,
 	"replica.socket.receive.buffer.bytes":     whyReplication,
 	"replica.socket.timeout.ms":               whyReplication,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
@@ -77,14 +78,21 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		SessionTimeout:                    time.Duration(cfg.Int("broker.session.timeout.ms")) * time.Millisecond,
 		ISRCheckInterval:                  time.Duration(cfg.ReplicaLagTimeMaxMs/2) * time.Millisecond,
 		HeartbeatInterval:                 time.Duration(cfg.Int("broker.heartbeat.interval.ms")) * time.Millisecond,
-		CleanerInterval:                   cleanerInterval(cfg),
-		Groups:                            group.OptionsFromConfig(cfg),
-		Txns:                              txn.OptionsFromConfig(cfg),
-		Connections:                       connectionLimits(cfg, l.Name),
-		Requests:                          requestLimits(cfg),
-		IdleTimeout:                       idleTimeout(cfg),
-		Log:                               log,
-		eff:                               eff,
+		Fetch: cluster.FetcherOptions{
+			MinBytes:          int32(cfg.Int("replica.fetch.min.bytes")),
+			MaxWait:           time.Duration(cfg.Int("replica.fetch.wait.max.ms")) * time.Millisecond,
+			MaxBytes:          int32(cfg.Int("replica.fetch.response.max.bytes")),
+			PartitionMaxBytes: int32(cfg.Int("replica.fetch.max.bytes")),
+			Backoff:           time.Duration(cfg.Int("replica.fetch.backoff.ms")) * time.Millisecond,
+		},
+		CleanerInterval: cleanerInterval(cfg),
+		Groups:          group.OptionsFromConfig(cfg),
+		Txns:            txn.OptionsFromConfig(cfg),
+		Connections:     connectionLimits(cfg, l.Name),
+		Requests:        requestLimits(cfg),
+		IdleTimeout:     idleTimeout(cfg),
+		Log:             log,
+		eff:             eff,
 	}, nil
 }
 
