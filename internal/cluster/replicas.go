@@ -136,11 +136,11 @@ func (r *Replicas) Reconcile(prev, next *metadata.Image) {
 			if pt := prev.Topics[t.Name]; brokerChanged || pt == nil || !maps.Equal(pt.Configs, t.Configs) {
 				part.SetConfig(*cfg)
 			}
-			r.lead(part, p)
+			r.lead(next, part, p)
 			cur[tp] = part
 		}
 	}
-	for _, o := range r.openAll(toOpen) {
+	for _, o := range r.openAll(next, toOpen) {
 		cur[o.tp] = o.part
 	}
 	for tp, part := range old {
@@ -163,7 +163,7 @@ type pendingOpen struct {
 // lead applies the image's leadership of a hosted partition: this
 // broker leads it or follows its leader. A failure to record the new
 // leader epoch (the log failed) leaves the replica as it was.
-func (r *Replicas) lead(part *replica.Partition, p metadata.Partition) {
+func (r *Replicas) lead(im *metadata.Image, part *replica.Partition, p metadata.Partition) {
 	now := time.Now().UnixMilli()
 	if p.Leader != r.node {
 		part.MakeFollower(replica.FollowerState{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
@@ -176,8 +176,14 @@ func (r *Replicas) lead(part *replica.Partition, p metadata.Partition) {
 	if r.fetchers != nil {
 		r.fetchers.Unfollow(part.TP)
 	}
+	var ineligible []model.NodeID
+	for _, id := range p.Replicas {
+		if b := im.Brokers[id]; b == nil || b.Fenced {
+			ineligible = append(ineligible, id)
+		}
+	}
 	_, err := part.MakeLeader(replica.LeaderState{Local: r.node, LeaderEpoch: p.LeaderEpoch,
-		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR}, now)
+		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR, Ineligible: ineligible}, now)
 	if err != nil {
 		r.log.Error("become leader", "partition", part.TP, "err", err)
 	}
@@ -185,7 +191,7 @@ func (r *Replicas) lead(part *replica.Partition, p metadata.Partition) {
 
 // openAll opens the logs in parallel (recovery after a crash is CPU-bound
 // CRC work, per partition) and returns those that opened.
-func (r *Replicas) openAll(todo []pendingOpen) []pendingOpen {
+func (r *Replicas) openAll(im *metadata.Image, todo []pendingOpen) []pendingOpen {
 	workers := min(len(todo), 2*runtime.GOMAXPROCS(0))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -204,7 +210,7 @@ func (r *Replicas) openAll(todo []pendingOpen) []pendingOpen {
 				if r.isr != nil {
 					part.SetISRProposer(r.isr.Propose)
 				}
-				r.lead(part, o.state)
+				r.lead(im, part, o.state)
 				o.part = part
 			}
 		}()

@@ -254,10 +254,12 @@ func (r *Remote) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, 
 }
 
 // Heartbeat sends BrokerHeartbeat for broker id; it returns whether the
-// controller has it fenced.
-func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID) (fenced bool, err error) {
+// controller has it fenced. With shutdown the broker asks to be fenced
+// now: it is stopping.
+func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID, shutdown bool) (fenced bool, err error) {
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
 	req.BrokerID, req.BrokerEpoch, req.CurrentMetadataOffset = int32(id), -1, int64(r.pub.Current().Index)
+	req.WantShutdown = shutdown
 	m, err := r.request(ctx, req)
 	if err != nil {
 		return true, err

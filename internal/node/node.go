@@ -139,6 +139,9 @@ type Node struct {
 	follower     *cluster.MetadataFollower
 	stopFollower context.CancelFunc
 	remote       *controller.Remote
+	// heartbeatDone is closed when the heartbeat loop has stopped (a
+	// broker that is not a voter; nil before it started).
+	heartbeatDone chan struct{}
 	// connLimits carries dynamic connection limits to the listener
 	// (connections.go).
 	connLimits chan conn.ConnectionLimits
@@ -224,7 +227,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.remote != nil {
-		n.background(n.heartbeat)
+		n.heartbeatDone = make(chan struct{})
+		n.background(func(ctx context.Context) {
+			defer close(n.heartbeatDone)
+			n.heartbeat(ctx)
+		})
 	}
 	if opts.CleanerInterval > 0 {
 		n.wg.Add(1)
@@ -322,6 +329,23 @@ func (n *Node) background(f func(context.Context)) {
 	}()
 }
 
+// controlledShutdown asks the controller to fence this broker now, so
+// that its partitions get new leaders while it still answers (a broker
+// that is not a voter; the heartbeat loop has stopped, or its next beat
+// would unfence it again). Bounded by the session timeout: a controller
+// that does not answer fences it when the session expires anyway.
+func (n *Node) controlledShutdown() {
+	if n.remote == nil || n.heartbeatDone == nil {
+		return
+	}
+	<-n.heartbeatDone // its last beat is answered
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(n.opts.SessionTimeout, 9*time.Second))
+	defer cancel()
+	if _, err := n.remote.Heartbeat(ctx, n.opts.NodeID, true); err != nil {
+		n.opts.Log.Warn("controlled shutdown: the controller did not fence this broker; its partitions move when its session expires", "err", err)
+	}
+}
+
 // heartbeat keeps this broker's session with the controller (a broker
 // that is not a voter), every broker.heartbeat.interval.ms.
 func (n *Node) heartbeat(ctx context.Context) {
@@ -329,7 +353,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		hctx, cancel := context.WithTimeout(ctx, cmp.Or(n.opts.SessionTimeout, 9*time.Second))
-		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID)
+		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID, false)
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			n.opts.Log.Warn("heartbeat to the controller", "err", err)
@@ -473,15 +497,27 @@ func maintainOne(p *replica.Partition, nowMs int64) error {
 	return nil
 }
 
-// Close stops the node: listeners first, then the logs (flushed), then
-// the quorum.
+// Close stops the node: a broker that is not a voter first has the
+// controller move its partitions' leadership (controlled shutdown), then
+// listeners, then the logs (flushed), then the quorum.
 func (n *Node) Close() error {
-	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	n.closeOnce.Do(func() { n.closeErr = n.close(true) })
 	return n.closeErr
 }
 
-func (n *Node) close() error {
+// Crash stops the node as Close does but without telling the controller
+// (no controlled shutdown): for tests, the in-process stand-in for a
+// broker that dies, whose partitions move only when its session expires.
+func (n *Node) Crash() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close(false) })
+	return n.closeErr
+}
+
+func (n *Node) close(controlled bool) error {
 	close(n.stop)
+	if controlled {
+		n.controlledShutdown()
+	}
 	if n.stopFollower != nil {
 		n.stopFollower()
 	}

@@ -143,7 +143,7 @@ func TestLeaderLossElectsFromISR(t *testing.T) {
 		t.Fatal(err)
 	}
 	produce(3000, 6000)
-	brokers[2].Close()
+	brokers[2].Crash() // no controlled shutdown: the session must expire
 	if err := cl.Flush(ctx); err != nil {
 		for id, n := range map[int]*node.Node{1: voter, 3: brokers[3]} {
 			r := n.Partition(tp)
@@ -260,5 +260,39 @@ func TestISRShrinksAndExpands(t *testing.T) {
 	tp := model.TopicPartition{Topic: "isr", Partition: 0}
 	if a, b := logBytes(t, voter.Partition(tp)), logBytes(t, follower.Node.Partition(tp)); !bytes.Equal(a, b) {
 		t.Fatalf("the follower's log (%d bytes) differs from the leader's (%d bytes)", len(b), len(a))
+	}
+}
+
+// A broker that stops cleanly asks the controller to fence it first: the
+// partitions it led get new leaders at once, long before its session
+// (a minute here) would have expired, and the producer carries on.
+func TestControlledShutdownMovesLeadership(t *testing.T) {
+	voter := nodetest.Start(t, asVoter, func(o *node.Options) { o.SessionTimeout = time.Minute })
+	brokers := map[int]*node.Node{}
+	for _, id := range []int{2, 3} {
+		brokers[id] = nodetest.Start(t, following(voter, model.NodeID(id)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := createAssigned(ctx, t, voter, "cs", []int32{2, 3, 1}); err != nil {
+		t.Fatal(err)
+	}
+	cl := nodetest.Client(t, voter, kgo.DefaultProduceTopic("cs"), kgo.SeedBrokers(voter.Addr(), brokers[3].Addr()),
+		kgo.MetadataMinAge(100*time.Millisecond))
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("before")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := brokers[2].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p := voter.Metadata().Current().Topics["cs"].Partitions[0]; p.Leader != 3 || !voter.Metadata().Current().Brokers[2].Fenced {
+		t.Fatalf("after broker 2 stopped: leader %d, broker 2 fenced %v", p.Leader, voter.Metadata().Current().Brokers[2].Fenced)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("after")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("produce resumed %v after the stop", d)
 	}
 }

@@ -48,12 +48,21 @@ func (p *Partition) ISRProposalFailed(partitionEpoch int32) {
 }
 
 // MaybeShrinkISR proposes to drop the ISR members that have not caught up
-// within replica.lag.time.max.ms. The node calls it periodically.
+// within replica.lag.time.max.ms, and moves the HW if time alone lets it.
+// The node calls it periodically.
 func (p *Partition) MaybeShrinkISR(nowMs int64) {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	l := &p.lead
-	if p.Role() != RoleLeader || l.pending != nil || l.propose == nil {
+	if p.Role() != RoleLeader {
+		return
+	}
+	// The HW depends on time too (a follower outside the ISR stops
+	// holding it back once it has not caught up for the lag time).
+	if p.computeHWLocked(nowMs) != l.hw {
+		p.publishLocked(nowMs)
+	}
+	if l.pending != nil || l.propose == nil {
 		return
 	}
 	leo := p.log.LogEndOffset()
@@ -70,7 +79,7 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 // Called under appendMu after its fetch was recorded.
 func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower) {
 	l := &p.lead
-	if l.pending != nil || l.propose == nil || slices.Contains(l.isr, id) {
+	if l.pending != nil || l.propose == nil || slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
 		return
 	}
 	if f.logEnd < l.hw || f.logEnd < l.epochStart {

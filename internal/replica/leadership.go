@@ -76,6 +76,10 @@ type LeaderState struct {
 	PartitionEpoch int32
 	Replicas       []model.NodeID
 	ISR            []model.NodeID
+	// Ineligible are replicas that may not join the ISR (their broker is
+	// fenced or gone: Kafka's isReplicaIsrEligible): they neither hold the
+	// HW back as caught-up followers nor are proposed for the ISR.
+	Ineligible []model.NodeID
 }
 
 // FollowerState is the metadata of a partition this broker follows.
@@ -109,6 +113,7 @@ type leadership struct {
 	partitionEpoch int32
 	replicas       []model.NodeID
 	isr            []model.NodeID // the committed ISR (leader only)
+	ineligible     []model.NodeID // LeaderState.Ineligible
 	// pending is an ISR proposed to the controller and not yet in the
 	// metadata, nil for none (isr.go); propose sends proposals.
 	pending []model.NodeID
@@ -175,6 +180,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	l.told = true
 	l.local, l.leader, l.partitionEpoch = st.Local, st.Local, st.PartitionEpoch
 	l.replicas, l.isr, l.pending = slices.Clone(st.Replicas), slices.Clone(st.ISR), nil
+	l.ineligible = slices.Clone(st.Ineligible)
 	if newEpoch {
 		end := p.log.LogEndOffset()
 		if err := p.log.AssignEpoch(st.LeaderEpoch, end); err != nil {
@@ -307,7 +313,7 @@ func (p *Partition) computeHWLocked(nowMs int64) model.Offset {
 		if f.logEnd >= hw {
 			continue
 		}
-		if slices.Contains(isr, id) || f.caughtUp(leo, nowMs, p.lagMs()) {
+		if slices.Contains(isr, id) || (f.caughtUp(leo, nowMs, p.lagMs()) && !slices.Contains(l.ineligible, id)) {
 			hw = max(f.logEnd, 0)
 		}
 	}

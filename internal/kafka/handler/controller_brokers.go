@@ -72,7 +72,8 @@ func handleAllocateProducerIDs(b *Broker, r *Request) *Reply {
 }
 
 // handleBrokerHeartbeat (key 63): a broker's heartbeat keeps its session;
-// one from a fenced broker unfences it (controller/sessions.go). A broker
+// one from a fenced broker unfences it, one with want_shutdown fences it
+// at once so its partitions get new leaders (controller/sessions.go). A broker
 // the controller does not know answers STALE_BROKER_EPOCH, so it
 // registers again.
 func handleBrokerHeartbeat(b *Broker, r *Request) *Reply {
@@ -86,6 +87,13 @@ func handleBrokerHeartbeat(b *Broker, r *Request) *Reply {
 	return Later(func() kmsg.Response {
 		ctx, cancel := context.WithTimeout(r.Ctx, 30*time.Second)
 		defer cancel()
+		if req.WantShutdown {
+			if err := b.Sessions.Shutdown(ctx, model.NodeID(req.BrokerID)); err != nil {
+				resp.ErrorCode = errorCode(err)
+			}
+			resp.IsFenced, resp.ShouldShutdown = true, true
+			return resp
+		}
 		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID))
 		if err != nil {
 			resp.ErrorCode = errorCode(err)
