@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 )
@@ -104,7 +105,7 @@ func (f *MetadataFollower) step(ctx context.Context, wait time.Duration) (uint64
 	req.Topics = append(req.Topics, rt)
 	rctx, cancel := context.WithTimeout(ctx, wait+10*time.Second)
 	defer cancel()
-	m, err := f.request(rctx, req)
+	m, err := controller.AskVoters(rctx, f.cl, req)
 	if err != nil {
 		return from, err
 	}
@@ -155,7 +156,7 @@ func (f *MetadataFollower) restore(ctx context.Context) (uint64, error) {
 	rt.Topic = model.ClusterMetadataTopic
 	rt.Partitions = append(rt.Partitions, kmsg.NewFetchSnapshotRequestTopicPartition())
 	req.Topics = append(req.Topics, rt)
-	m, err := f.request(ctx, req)
+	m, err := controller.AskVoters(ctx, f.cl, req)
 	if err != nil {
 		return f.pub.Current().Index, err
 	}
@@ -172,20 +173,4 @@ func (f *MetadataFollower) restore(ctx context.Context) (uint64, error) {
 		return f.pub.Current().Index, &applyError{err}
 	}
 	return idx, nil
-}
-
-// request sends req to one of the voters (the first that answers).
-func (f *MetadataFollower) request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
-	var last error
-	for _, b := range f.cl.SeedBrokers() {
-		resp, err := b.Request(ctx, req)
-		if err == nil {
-			return resp, nil
-		}
-		last = err
-	}
-	if last == nil {
-		last = errors.New("no voter to ask")
-	}
-	return nil, last
 }

@@ -166,8 +166,7 @@ type pendingOpen struct {
 func (r *Replicas) lead(im *metadata.Image, part *replica.Partition, p metadata.Partition) {
 	now := time.Now().UnixMilli()
 	if p.Leader != r.node {
-		part.MakeFollower(replica.FollowerState{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch,
-			PartitionEpoch: p.Epoch, Replicas: p.Replicas}, now)
+		part.MakeFollower(replica.FollowerState{LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.Epoch}, now)
 		if r.fetchers != nil {
 			r.fetchers.Follow(part, p.Leader, part.LeaderEpoch())
 		}

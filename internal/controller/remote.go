@@ -74,18 +74,25 @@ func (r *Remote) Close() { r.cl.Close() }
 // one; with several, NOT_CONTROLLER answers move on to the next (the
 // multi-voter quorum, docs/plans/replication.md S4).
 func (r *Remote) request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
-	var last error
-	for _, b := range r.cl.SeedBrokers() {
+	resp, err := AskVoters(ctx, r.cl, req)
+	if err != nil {
+		return nil, fmt.Errorf("controller %s: %w", kmsg.NameForKey(req.Key()), err)
+	}
+	return resp, nil
+}
+
+// AskVoters sends req to the first of cl's seed brokers (the voters'
+// CONTROLLER listeners) that answers.
+func AskVoters(ctx context.Context, cl *kgo.Client, req kmsg.Request) (kmsg.Response, error) {
+	last := errors.New("no voter to ask")
+	for _, b := range cl.SeedBrokers() {
 		resp, err := b.Request(ctx, req)
 		if err == nil {
 			return resp, nil
 		}
 		last = err
 	}
-	if last == nil {
-		last = errors.New("no controller to ask")
-	}
-	return nil, fmt.Errorf("controller %s: %w", kmsg.NameForKey(req.Key()), last)
+	return nil, last
 }
 
 // errFor is the *kerr.Error of a code, nil for 0; an unknown code is

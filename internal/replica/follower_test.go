@@ -18,7 +18,7 @@ var replicas3 = []model.NodeID{1, 2, 3}
 func followerAt(t *testing.T, epoch model.LeaderEpoch) *Partition {
 	t.Helper()
 	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
-	p.MakeFollower(FollowerState{Leader: 1, LeaderEpoch: epoch, PartitionEpoch: 1, Replicas: replicas3}, testNow)
+	p.MakeFollower(FollowerState{LeaderEpoch: epoch, PartitionEpoch: 1}, testNow)
 	return p
 }
 

@@ -82,18 +82,16 @@ type LeaderState struct {
 	Ineligible []model.NodeID
 }
 
-// FollowerState is the metadata of a partition this broker follows.
+// FollowerState is the metadata of a partition this broker follows (its
+// leader is the fetchers' business, cluster/fetcher.go).
 type FollowerState struct {
-	Leader         model.NodeID // -1: no leader now
 	LeaderEpoch    model.LeaderEpoch
 	PartitionEpoch int32
-	Replicas       []model.NodeID
 }
 
 // follower is a leader's view of one follower (Kafka's ReplicaState).
 type follower struct {
-	logEnd   model.Offset // the offset of its last fetch: it has everything below; -1 unknown
-	logStart model.Offset // -1 unknown
+	logEnd model.Offset // the offset of its last fetch: it has everything below; -1 unknown
 	// lastFetchLeaderEnd is the leader's log end at its previous fetch,
 	// lastFetchMs when that fetch came, lastCaughtUpMs the latest time at
 	// which it had everything the leader had.
@@ -108,12 +106,12 @@ type leadership struct {
 	role           atomic.Uint32 // a Role; written under appendMu, read anywhere
 	told           bool          // a MakeLeader or MakeFollower ran
 	restored       bool          // RestoreHighWatermark ran: hold the HW until told
-	local          model.NodeID
-	leader         model.NodeID
 	partitionEpoch int32
-	replicas       []model.NodeID
 	isr            []model.NodeID // the committed ISR (leader only)
-	ineligible     []model.NodeID // LeaderState.Ineligible
+	// isrSize and replicaCount mirror len(isr) and the replicas for
+	// lock-free min ISR checks (setSizesLocked).
+	isrSize, replicaCount atomic.Int32
+	ineligible            []model.NodeID // LeaderState.Ineligible
 	// pending is an ISR proposed to the controller and not yet in the
 	// metadata, nil for none (isr.go); propose sends proposals.
 	pending []model.NodeID
@@ -178,8 +176,8 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	newEpoch := !l.told || st.LeaderEpoch > p.LeaderEpoch() || p.Role() != RoleLeader
 	wasLeader := l.told && p.Role() == RoleLeader
 	l.told = true
-	l.local, l.leader, l.partitionEpoch = st.Local, st.Local, st.PartitionEpoch
-	l.replicas, l.isr, l.pending = slices.Clone(st.Replicas), slices.Clone(st.ISR), nil
+	l.partitionEpoch = st.PartitionEpoch
+	l.isr, l.pending = slices.Clone(st.ISR), nil
 	l.ineligible = slices.Clone(st.Ineligible)
 	if newEpoch {
 		end := p.log.LogEndOffset()
@@ -199,7 +197,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 		inISR := slices.Contains(st.ISR, id)
 		switch {
 		case f == nil || !wasLeader:
-			f = &follower{logEnd: -1, logStart: -1, brokerEpoch: -1}
+			f = &follower{logEnd: -1, brokerEpoch: -1}
 			if inISR {
 				f.lastCaughtUpMs = nowMs
 			}
@@ -216,12 +214,13 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 		l.hw = min(l.hw, p.log.LogEndOffset())
 	}
 	l.role.Store(uint32(RoleLeader))
+	p.setSizesLocked()
 	p.publishLocked(nowMs)
 	p.wakeCommitWaiters()
 	return true, nil
 }
 
-// MakeFollower makes this broker a follower of st.Leader (Kafka's
+// MakeFollower makes this broker a follower of the partition (Kafka's
 // Partition.makeFollower). A state older than the one applied is ignored.
 // It reports whether the leader epoch changed, which restarts the
 // fetching from the leader. Pending WaitCommitted calls fail with
@@ -235,44 +234,41 @@ func (p *Partition) MakeFollower(st FollowerState, nowMs int64) (epochChanged bo
 	}
 	epochChanged = !l.told || st.LeaderEpoch > p.LeaderEpoch() || p.Role() != RoleFollower
 	l.told = true
-	l.leader, l.partitionEpoch = st.Leader, st.PartitionEpoch
-	l.replicas, l.isr, l.followers, l.pending = slices.Clone(st.Replicas), nil, nil, nil
+	l.partitionEpoch = st.PartitionEpoch
+	l.isr, l.followers, l.pending = nil, nil, nil
 	l.epochStart = -1
 	l.leaderHW = l.hw // until the new leader tells
 	p.leaderEpoch.Store(int32(st.LeaderEpoch))
 	l.role.Store(uint32(RoleFollower))
+	p.setSizesLocked()
 	p.publishLocked(nowMs)
 	p.wakeCommitWaiters()
 	return epochChanged
 }
 
-// Leader is the partition's leader as this replica knows it, -1 for none.
-func (p *Partition) Leader() model.NodeID {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	return p.lead.leader
-}
-
-// ISR is the committed ISR while leading, nil otherwise.
-func (p *Partition) ISR() []model.NodeID {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	return slices.Clone(p.lead.isr)
-}
-
-// effectiveMinISRLocked is min(min.insync.replicas, replica count).
-func (p *Partition) effectiveMinISRLocked() int {
+// effectiveMinISR is min(min.insync.replicas, replica count).
+func (p *Partition) effectiveMinISR() int {
 	n := max(int(p.cfg.Load().MinInsyncReplicas), 1)
-	return min(n, max(len(p.lead.followers)+1, 1))
+	return min(n, int(p.lead.replicaCount.Load()))
 }
 
-// underMinISRLocked reports an ISR smaller than the effective min ISR.
-func (p *Partition) underMinISRLocked() bool {
-	isr := len(p.lead.isr)
-	if isr == 0 { // never told: this broker alone
+// underMinISR reports a committed ISR smaller than the effective min
+// ISR. It takes no lock: acks=all checks it after every wait.
+func (p *Partition) underMinISR() bool {
+	return int(p.lead.isrSize.Load()) < p.effectiveMinISR()
+}
+
+// setSizesLocked mirrors the ISR and replica counts for underMinISR; a
+// replica never told its role is a leader alone. Called under appendMu
+// whenever the ISR or the followers change.
+func (p *Partition) setSizesLocked() {
+	l := &p.lead
+	isr, replicas := len(l.isr), len(l.followers)+1
+	if !l.told {
 		isr = 1
 	}
-	return isr < p.effectiveMinISRLocked()
+	l.isrSize.Store(int32(isr))
+	l.replicaCount.Store(int32(replicas))
 }
 
 // checkLeaderLocked refuses an append when this broker does not lead the
@@ -283,9 +279,9 @@ func (p *Partition) checkLeaderLocked(acksAll bool) error {
 	if p.Role() != RoleLeader {
 		return fmt.Errorf("%w: %s", ErrNotLeader, p.TP)
 	}
-	if acksAll && p.underMinISRLocked() {
+	if acksAll && p.underMinISR() {
 		return fmt.Errorf("%w: %s has %d in-sync replicas, min.insync.replicas needs %d",
-			ErrNotEnoughReplicas, p.TP, max(len(p.lead.isr), 1), p.effectiveMinISRLocked())
+			ErrNotEnoughReplicas, p.TP, p.lead.isrSize.Load(), p.effectiveMinISR())
 	}
 	return nil
 }
@@ -304,7 +300,7 @@ func (p *Partition) computeHWLocked(nowMs int64) model.Offset {
 	if len(l.followers) == 0 {
 		return leo
 	}
-	if p.underMinISRLocked() {
+	if p.underMinISR() {
 		return min(l.hw, leo)
 	}
 	hw := leo
@@ -329,8 +325,7 @@ func (f *follower) caughtUp(leaderEnd model.Offset, nowMs, lagMs int64) bool {
 type FollowerFetch struct {
 	Replica     model.NodeID
 	FetchOffset model.Offset // it holds every offset below, durably
-	LogStart    model.Offset
-	BrokerEpoch int64 // -1 when not sent
+	BrokerEpoch int64        // -1 when not sent
 }
 
 // UpdateFollowerFetch records a follower's fetch (Kafka's
@@ -358,7 +353,7 @@ func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 	case ff.FetchOffset >= f.lastFetchLeaderEnd:
 		f.lastCaughtUpMs = max(f.lastCaughtUpMs, f.lastFetchMs)
 	}
-	f.logEnd, f.logStart = ff.FetchOffset, ff.LogStart
+	f.logEnd = ff.FetchOffset
 	f.lastFetchLeaderEnd = max(leo, f.lastFetchLeaderEnd)
 	f.lastFetchMs, f.brokerEpoch = nowMs, ff.BrokerEpoch
 	p.maybeExpandISRLocked(ff.Replica, f)
@@ -401,10 +396,7 @@ func (p *Partition) WaitCommitted(ctx context.Context, end model.Offset) error {
 			return err
 		}
 	}
-	p.appendMu.Lock()
-	under := p.underMinISRLocked()
-	p.appendMu.Unlock()
-	if under {
+	if p.underMinISR() {
 		return fmt.Errorf("%w: %s", ErrNotEnoughReplicasAfterAppend, p.TP)
 	}
 	return nil

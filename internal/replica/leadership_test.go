@@ -41,7 +41,7 @@ func appendN(t *testing.T, p *Partition, n int, acksAll bool) model.Offset {
 
 func fetched(t *testing.T, p *Partition, id model.NodeID, off model.Offset) {
 	t.Helper()
-	if err := p.UpdateFollowerFetch(FollowerFetch{Replica: id, FetchOffset: off, LogStart: 0, BrokerEpoch: 7}, testNow); err != nil {
+	if err := p.UpdateFollowerFetch(FollowerFetch{Replica: id, FetchOffset: off, BrokerEpoch: 7}, testNow); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,7 +158,7 @@ func TestDemotionFailsCommitWaiters(t *testing.T) {
 	end := appendN(t, p, 2, true)
 	done := make(chan error, 1)
 	go func() { done <- p.WaitCommitted(context.Background(), end) }() // waiting or not yet: the same outcome
-	p.MakeFollower(FollowerState{Leader: 2, LeaderEpoch: 2, PartitionEpoch: 2, Replicas: []model.NodeID{1, 2, 3}}, testNow)
+	p.MakeFollower(FollowerState{LeaderEpoch: 2, PartitionEpoch: 2}, testNow)
 	select {
 	case err := <-done:
 		if !errors.Is(err, ErrNotLeader) {
@@ -180,7 +180,7 @@ func TestDemotionFailsCommitWaiters(t *testing.T) {
 func TestMakeLeaderAssignsEpochAtLEO(t *testing.T) {
 	p := leaderOf3(t, 1)
 	appendN(t, p, 4, false)
-	p.MakeFollower(FollowerState{Leader: 2, LeaderEpoch: 2, PartitionEpoch: 2, Replicas: []model.NodeID{1, 2, 3}}, testNow)
+	p.MakeFollower(FollowerState{LeaderEpoch: 2, PartitionEpoch: 2}, testNow)
 	if _, err := p.MakeLeader(LeaderState{Local: 1, LeaderEpoch: 3, PartitionEpoch: 3,
 		Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1, 2, 3}}, testNow); err != nil {
 		t.Fatal(err)

@@ -102,7 +102,8 @@ type Partition struct {
 func New(tp model.TopicPartition, log *storage.Log, cfg Config, epoch model.LeaderEpoch) *Partition {
 	p := &Partition{TP: tp, TopicID: log.TopicID(), log: log}
 	p.txn.firstUnstable, p.txn.ceiling = -1, -1
-	p.lead.leader, p.lead.epochStart = -1, -1
+	p.lead.epochStart = -1
+	p.setSizesLocked() // a leader alone until told otherwise; not shared yet
 	p.cfg.Store(&cfg)
 	p.leaderEpoch.Store(int32(epoch))
 	p.initProducers()
@@ -123,9 +124,6 @@ func (p *Partition) SetConfig(cfg Config) {
 
 // LeaderEpoch is the current leader epoch.
 func (p *Partition) LeaderEpoch() model.LeaderEpoch { return model.LeaderEpoch(p.leaderEpoch.Load()) }
-
-// SetLeaderEpoch sets the leader epoch without a leadership change (tests).
-func (p *Partition) SetLeaderEpoch(e model.LeaderEpoch) { p.leaderEpoch.Store(int32(e)) }
 
 // HighWatermark is the offset up to which consumers may read: every
 // in-sync replica holds the records below it (leadership.go), and every

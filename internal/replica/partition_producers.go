@@ -219,19 +219,6 @@ func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
 	return n, nil
 }
 
-// ReloadProducerState forgets the in-memory producer state; the next use
-// rebuilds it from the snapshots and the log. Call it after the log was
-// truncated (follower truncation, KIP-101), as Kafka reloads its
-// ProducerStateManager then. The read view is published again from the
-// truncated log.
-func (p *Partition) ReloadProducerState() {
-	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
-	p.prod.state = nil
-	p.prod.rolled.Store(false)
-	p.publishLocked(time.Now().UnixMilli())
-}
-
 // ActiveProducers lists the producers the partition knows, by id
 // (DescribeProducers).
 func (p *Partition) ActiveProducers(nowMs int64) ([]ProducerInfo, error) {

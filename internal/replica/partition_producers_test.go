@@ -169,11 +169,10 @@ func TestProducerStateWithoutSnapshots(t *testing.T) {
 // TestReloadAfterTruncation: batches cut by a truncation are forgotten.
 func TestReloadAfterTruncation(t *testing.T) {
 	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), rollingConfig())
-	fillRolling(t, p, 20) // producer 1: sequences 0..19, offsets up to 40
-	if err := p.Log().TruncateTo(20); err != nil {
+	fillRolling(t, p, 20)                    // producer 1: sequences 0..19, offsets up to 40
+	if err := p.TruncateTo(20); err != nil { // rebuilds the producer state
 		t.Fatal(err)
 	}
-	p.ReloadProducerState()
 	// Batches 10.. are gone: producer 1's last batch is batch 8 (sequence 8).
 	appendIdem(t, p, 1, 0, 12, 2, 0, ErrOutOfOrderSequence)
 	appendIdem(t, p, 1, 0, 10, 2, 20, nil)

@@ -66,8 +66,7 @@ func (b *Broker) followerFetch(part *replica.Partition, rp kmsg.FetchRequestTopi
 		sp.ErrorCode = kerr.OffsetOutOfRange.Code
 		return false
 	}
-	err := part.UpdateFollowerFetch(replica.FollowerFetch{Replica: from.replica, FetchOffset: off,
-		LogStart: model.Offset(rp.LogStartOffset), BrokerEpoch: from.brokerEpoch}, b.Now().UnixMilli())
+	err := part.UpdateFollowerFetch(replica.FollowerFetch{Replica: from.replica, FetchOffset: off, BrokerEpoch: from.brokerEpoch}, b.Now().UnixMilli())
 	switch {
 	case err == nil:
 		return true

@@ -240,7 +240,7 @@ func TestFollowerReplicaRefusesClients(t *testing.T) {
 	a := startAdmin(t)
 	p := replicated(t, a, "fol", []model.NodeID{1, 2}, 0)
 	produceAcks1(t, a, "fol", 2)
-	p.MakeFollower(replica.FollowerState{Leader: 2, LeaderEpoch: 1, PartitionEpoch: 1<<20 + 1, Replicas: []model.NodeID{1, 2}}, time.Now().UnixMilli())
+	p.MakeFollower(replica.FollowerState{LeaderEpoch: 1, PartitionEpoch: 1<<20 + 1}, time.Now().UnixMilli())
 
 	if f := a.fetchOne(t, "fol", oneFetch{replicaID: -1, current: -1, lastSeen: -1}); codeName(f.ErrorCode) != "NOT_LEADER_FOR_PARTITION" {
 		t.Fatalf("consumer fetch: %s", codeName(f.ErrorCode))
