@@ -47,6 +47,12 @@ func newLateQuorum(pub *metadata.Publisher) *lateQuorum {
 	return q
 }
 
+func (q *lateQuorum) LeaderTerm() (uint64, bool) { return 1, true }
+
+func (q *lateQuorum) ProposeInTerm(ctx context.Context, _ uint64, data []byte) (uint64, error) {
+	return q.Propose(ctx, data)
+}
+
 func (q *lateQuorum) Propose(ctx context.Context, data []byte) (uint64, error) {
 	e := lateEntry{data: data, done: make(chan error, 1)}
 	q.queue <- e

@@ -12,16 +12,30 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/raft"
 )
 
 // Quorum is the replicated metadata log (internal/raft.Node).
 type Quorum interface {
-	// Propose returns after data is committed and applied.
-	Propose(ctx context.Context, data []byte) (uint64, error)
+	// LeaderTerm is this voter's term while it leads and its image holds
+	// everything committed before the term; ok is false otherwise.
+	LeaderTerm() (term uint64, ok bool)
+	// ProposeInTerm returns after data is committed and applied; it
+	// fails with raft.ErrNotLeader when the voter no longer leads in term.
+	ProposeInTerm(ctx context.Context, term uint64, data []byte) (uint64, error)
 }
+
+// ErrNotActive: this voter is not the active controller (it does not lead
+// the quorum, or has not applied its term's first entry yet), so it
+// computed nothing; Kafka's NOT_CONTROLLER, which brokers and clients
+// retry on the active one.
+var ErrNotActive = fmt.Errorf("this node is not the active controller: %w", kerr.NotController)
 
 // Options are the broker settings operations depend on.
 type Options struct {
@@ -57,11 +71,26 @@ func New(q Quorum, pub *metadata.Publisher, opts Options) *Controller {
 // errNoChange lets an operation say it has nothing to write.
 var errNoChange = errors.New("no change")
 
+// Active reports whether this voter is the active controller now.
+func (c *Controller) Active() bool {
+	_, ok := c.q.LeaderTerm()
+	return ok
+}
+
 // run computes records on the latest image with op and writes them as one
 // entry. It returns the image after the write (or the unchanged one).
+// Only the active controller computes (ErrNotActive otherwise): a voter
+// that just won an election computes once its image holds every entry
+// committed before its term, and its entry is written only in that term
+// (docs/plans/replication.md I6; a stale image could write a second
+// TopicRecord of a name, whose apply would stop every voter).
 func (c *Controller) run(ctx context.Context, op func(*metadata.Image) []metadata.Record) (*metadata.Image, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	term, ok := c.q.LeaderTerm()
+	if !ok {
+		return nil, ErrNotActive
+	}
 	recs := op(c.pub.Current())
 	if len(recs) == 0 {
 		return c.pub.Current(), nil
@@ -79,7 +108,12 @@ func (c *Controller) run(ctx context.Context, op func(*metadata.Image) []metadat
 	// client closing its connection during a CreateTopics made the next
 	// one write a second TopicRecord of the same name, whose apply then
 	// stopped the quorum).
-	if _, err := c.q.Propose(context.WithoutCancel(ctx), data); err != nil {
+	if _, err := c.q.ProposeInTerm(context.WithoutCancel(ctx), term, data); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			// Lost: the entry may still commit under the next leader,
+			// as a Kafka controller that resigns mid-operation.
+			return nil, fmt.Errorf("%w (%w)", ErrNotActive, err)
+		}
 		return nil, err
 	}
 	return c.pub.Current(), nil

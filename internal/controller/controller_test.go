@@ -23,6 +23,12 @@ type memQuorum struct {
 	entries int    // entries applied; guarded by mu
 }
 
+func (q *memQuorum) LeaderTerm() (uint64, bool) { return 1, true }
+
+func (q *memQuorum) ProposeInTerm(ctx context.Context, _ uint64, data []byte) (uint64, error) {
+	return q.Propose(ctx, data)
+}
+
 func (q *memQuorum) Propose(ctx context.Context, data []byte) (uint64, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -13,7 +15,8 @@ import (
 	"github.com/sluice-io/sluice/internal/model"
 )
 
-// Remote is the controller of a broker that is not a voter: each
+// Remote is the controller of a broker that is not a voter (and of a
+// voter that is not active): each
 // operation is the Kafka request a broker sends to the active controller
 // (admin requests forwarded as they came, BrokerRegistration,
 // AllocateProducerIds), sent to a voter's CONTROLLER listener, and its
@@ -26,8 +29,9 @@ import (
 // finalized-features epoch) and waits for pub to reach it, so a broker
 // that creates a topic and then reads its image finds it.
 type Remote struct {
-	cl  *kgo.Client
-	pub *metadata.Publisher
+	cl   *kgo.Client
+	pub  *metadata.Publisher
+	hint atomic.Int32 // index of the voter that answered last
 }
 
 var _ API = (*Remote)(nil)
@@ -70,15 +74,80 @@ func (r *Remote) write(ctx context.Context, req kmsg.Request) (kmsg.Response, er
 // Close closes the connections.
 func (r *Remote) Close() { r.cl.Close() }
 
-// request sends req to the first voter that answers. A quorum of one has
-// one; with several, NOT_CONTROLLER answers move on to the next (the
-// multi-voter quorum, docs/plans/replication.md S4).
+// request sends req to the active controller: the voter that answered
+// last first, then the others; a voter that is down or answers
+// NOT_CONTROLLER (not active, or between leaders) passes it on to the
+// next, and a round with no active controller is tried again after
+// retryBackoff until ctx ends. A NOT_CONTROLLER answer means the voter
+// computed nothing, so trying another is safe.
 func (r *Remote) request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
-	resp, err := AskVoters(ctx, r.cl, req)
-	if err != nil {
-		return nil, fmt.Errorf("controller %s: %w", kmsg.NameForKey(req.Key()), err)
+	voters := r.cl.SeedBrokers()
+	if len(voters) == 0 {
+		return nil, fmt.Errorf("controller %s: no voter to ask", kmsg.NameForKey(req.Key()))
 	}
-	return resp, nil
+	var last error
+	for {
+		first := int(r.hint.Load())
+		for i := range voters {
+			at := (first + i) % len(voters)
+			actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+			resp, err := voters[at].Request(actx, req)
+			cancel()
+			if err == nil && !notController(resp) {
+				r.hint.Store(int32(at))
+				return resp, nil
+			}
+			if err == nil {
+				err = kerr.NotController
+			}
+			last = err
+		}
+		t := time.NewTimer(retryBackoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("controller %s: %w (last answer: %w)", kmsg.NameForKey(req.Key()), ctx.Err(), last)
+		}
+	}
+}
+
+// attemptTimeout bounds one voter's answer, so that a voter that hangs
+// (a paused process) passes the turn to the others.
+const attemptTimeout = 5 * time.Second
+
+// retryBackoff paces the rounds over the voters while none is active (an
+// election takes about controller.quorum.election.timeout.ms).
+const retryBackoff = 100 * time.Millisecond
+
+// notController reports whether a voter's answer is NOT_CONTROLLER for
+// the whole request (every item of the request types a broker sends
+// fails alike when the voter is not active).
+func notController(resp kmsg.Response) bool {
+	nc := kerr.NotController.Code
+	switch r := resp.(type) {
+	case *kmsg.CreateTopicsResponse:
+		return len(r.Topics) > 0 && r.Topics[0].ErrorCode == nc
+	case *kmsg.DeleteTopicsResponse:
+		return len(r.Topics) > 0 && r.Topics[0].ErrorCode == nc
+	case *kmsg.CreatePartitionsResponse:
+		return len(r.Topics) > 0 && r.Topics[0].ErrorCode == nc
+	case *kmsg.AlterConfigsResponse:
+		return len(r.Resources) > 0 && r.Resources[0].ErrorCode == nc
+	case *kmsg.IncrementalAlterConfigsResponse:
+		return len(r.Resources) > 0 && r.Resources[0].ErrorCode == nc
+	case *kmsg.UpdateFeaturesResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AllocateProducerIDsResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AlterPartitionResponse:
+		return r.ErrorCode == nc || (len(r.Topics) > 0 && len(r.Topics[0].Partitions) > 0 && r.Topics[0].Partitions[0].ErrorCode == nc)
+	case *kmsg.BrokerHeartbeatResponse:
+		return r.ErrorCode == nc
+	case *kmsg.BrokerRegistrationResponse:
+		return r.ErrorCode == nc
+	}
+	return false
 }
 
 // AskVoters sends req to the first of cl's seed brokers (the voters'

@@ -24,7 +24,10 @@ import (
 // epoch raised. A fenced broker's next heartbeat (or registration)
 // unfences it, and the partitions left without a leader whose ISR holds
 // it take it as leader. The controller's own broker is never fenced by
-// it: they live and die together.
+// it: they live and die together. Only the active controller keeps
+// sessions: a voter that becomes active starts every broker's session
+// afresh (Kafka's ClusterControlManager.activate), and one that is not
+// answers heartbeats with NOT_CONTROLLER.
 
 // Sessions tracks the brokers' heartbeats. Safe for concurrent use.
 type Sessions struct {
@@ -33,8 +36,9 @@ type Sessions struct {
 	timeout time.Duration
 	log     *slog.Logger
 
-	mu   sync.Mutex
-	last map[model.NodeID]time.Time // guarded by mu
+	mu     sync.Mutex
+	last   map[model.NodeID]time.Time // guarded by mu
+	active bool                       // guarded by mu; whether last is this activation's
 }
 
 // NewSessions tracks sessions of timeout for c, whose own broker is self.
@@ -49,12 +53,12 @@ func NewSessions(c *Controller, self model.NodeID, timeout time.Duration, log *s
 // here the broker heartbeats only once its follower caught up at start).
 // It returns whether the broker is fenced after the heartbeat.
 func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID) (fenced bool, err error) {
+	if !s.touch(id, time.Now()) {
+		return true, ErrNotActive
+	}
 	if s.c.pub.Current().Brokers[id] == nil {
 		return true, fmt.Errorf("heartbeat of broker %d: %w", id, ErrUnknownBroker)
 	}
-	s.mu.Lock()
-	s.last[id] = time.Now()
-	s.mu.Unlock()
 	if !s.c.pub.Current().Brokers[id].Fenced {
 		return false, nil
 	}
@@ -76,6 +80,29 @@ func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
 	s.log.Info("fencing broker: it is shutting down", "broker", id)
 	_, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return fenceRecords(im, id) })
 	return err
+}
+
+// touch records a heartbeat of id at now; false when this controller is
+// not active.
+func (s *Sessions) touch(id model.NodeID, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.activeLocked() {
+		return false
+	}
+	s.last[id] = now
+	return true
+}
+
+// activeLocked tracks activation: when the controller becomes active
+// every session starts afresh, and while it is not, none is kept.
+func (s *Sessions) activeLocked() bool {
+	active := s.c.Active()
+	if active != s.active {
+		clear(s.last)
+		s.active = active
+	}
+	return active
 }
 
 // Run fences brokers whose session expired, checking a few times per
@@ -104,6 +131,9 @@ func (s *Sessions) expired(now time.Time) []model.NodeID {
 	im := s.c.pub.Current()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.activeLocked() {
+		return nil
+	}
 	var out []model.NodeID
 	for _, id := range im.BrokerIDs() {
 		if id == s.self || im.Brokers[id].Fenced {

@@ -41,6 +41,8 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		NodeID:             cfg.NodeID,
 		ControllerListener: controllerListener(cfg),
 		ControllerVoters:   controllerAddrs(cfg),
+		Voters:             quorumPeers(cfg),
+		ElectionTimeout:    time.Duration(cfg.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
 		DataDir:            cfg.LogDirs[0],
 		MetadataDir:        cfg.MetadataLogDir,
 		Listener:           Listener{Name: l.Name, Addr: l.Addr(), AdvertisedHost: adv.Host, AdvertisedPort: int32(adv.Port)},

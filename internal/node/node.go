@@ -54,8 +54,16 @@ type Options struct {
 	// ControllerVoters, when set, makes the node a broker that is not a
 	// voter: it follows the metadata log from these CONTROLLER listeners
 	// (host:port) and sends them what it asks of the controller. Empty:
-	// the node is the quorum's one voter.
+	// the node is a voter.
 	ControllerVoters []string
+	// Voters are the metadata quorum's voters (controller.quorum.voters)
+	// when the node is one of several: each one's node id and CONTROLLER
+	// listener, this node's included (its ControllerListener binds
+	// there). Empty: the node is the quorum's one voter.
+	Voters []raft.Peer
+	// ElectionTimeout is controller.quorum.election.timeout.ms; zero
+	// means Kafka's second.
+	ElectionTimeout time.Duration
 	// ControllerListener, when set, is bound too: the CONTROLLER listener,
 	// where brokers that are not voters follow the metadata log.
 	ControllerListener *Listener
@@ -131,11 +139,18 @@ type Node struct {
 	txns      *txn.Coordinator
 	server    *conn.Server
 	ctlServer *conn.Server // nil without Options.ControllerListener
+	// ctlListener is the CONTROLLER listener shared with raft's transport
+	// (a voter of several), bound before the quorum opens.
+	ctlListener net.Listener
 	// A broker that is not a voter: its metadata follower and remote
 	// controller (nil on a voter).
-	fetchers     *cluster.Fetchers
-	isr          *cluster.ISRProposer
-	sessions     *controller.Sessions // the active controller's broker sessions (a voter only)
+	fetchers *cluster.Fetchers
+	isr      *cluster.ISRProposer
+	sessions *controller.Sessions // the active controller's broker sessions (a voter only)
+	// local is a voter's own controller, which its CONTROLLER listener
+	// serves: one that is not active answers NOT_CONTROLLER there rather
+	// than pass requests on (nil on a broker that is not a voter).
+	local        *controller.Controller
 	follower     *cluster.MetadataFollower
 	stopFollower context.CancelFunc
 	remote       *controller.Remote
@@ -222,6 +237,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	n.wg.Add(1)
 	go n.applyConnectionLimits() // limits pushed since applyDynamic subscribed, and later ones
+	// The CONTROLLER listener answers before this node registers: with
+	// several voters the registration may go through it (to itself).
+	if err := n.listenController(b); err != nil {
+		return nil, err
+	}
 	host, port := advertised(opts.Listener, n.server.Addr())
 	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
 		return nil, err
@@ -239,9 +259,6 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 			defer n.wg.Done()
 			n.clean()
 		}()
-	}
-	if err := n.listenController(b); err != nil {
-		return nil, err
 	}
 	n.wg.Add(2)
 	go func() {
@@ -287,16 +304,25 @@ func (n *Node) applyDynamic(prev, next *metadata.Image) {
 // Partition returns the local replica of tp, or nil (tests look inside).
 func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.replicas.Get(tp) }
 
-// startVoter opens this node's metadata quorum (a quorum of one) and
-// returns its controller once the node leads.
+// startVoter opens this node's metadata quorum and returns its
+// controller once the quorum has a leader: the local one for a quorum of
+// one, else a Router to whichever voter is active.
 func (n *Node) startVoter(ctx context.Context) (controller.API, error) {
+	self := uint64(n.opts.NodeID)
+	cfg := raft.Config{
+		ID:            self,
+		Dir:           filepath.Join(cmp.Or(n.opts.MetadataDir, n.opts.DataDir), "__cluster_metadata-0"),
+		Peers:         []raft.Peer{{ID: self}},
+		ElectionTicks: max(int(cmp.Or(n.opts.ElectionTimeout, time.Second)/raft.DefaultTickInterval), 3),
+		Logger:        n.opts.Log,
+	}
+	if len(n.opts.Voters) > 1 {
+		if err := n.bindQuorum(&cfg); err != nil {
+			return nil, err
+		}
+	}
 	var err error
-	n.quorum, err = raft.Open(raft.Config{
-		ID:     uint64(n.opts.NodeID),
-		Dir:    filepath.Join(cmp.Or(n.opts.MetadataDir, n.opts.DataDir), "__cluster_metadata-0"),
-		Peers:  []raft.Peer{{ID: uint64(n.opts.NodeID)}},
-		Logger: n.opts.Log,
-	}, n.pub)
+	n.quorum, err = raft.Open(cfg, n.pub)
 	if err != nil {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
@@ -305,13 +331,45 @@ func (n *Node) startVoter(ctx context.Context) (controller.API, error) {
 	// created again under its name) would have Reconcile find the new
 	// topic's log under another topic id and delete it.
 	n.pub.Subscribe(n.replicas.Reconcile)
+	if len(n.opts.Voters) > 1 {
+		n.opts.Log.Info("waiting for the metadata quorum to elect a leader", "voters", n.opts.Voters)
+	}
 	if _, err := n.quorum.WaitLeader(ctx); err != nil {
 		return nil, fmt.Errorf("metadata quorum: %w", err)
 	}
-	ctrl := controller.New(n.quorum, n.pub, n.opts.Controller)
-	n.sessions = controller.NewSessions(ctrl, n.opts.NodeID, cmp.Or(n.opts.SessionTimeout, 9*time.Second), n.opts.Log)
+	local := controller.New(n.quorum, n.pub, n.opts.Controller)
+	n.local = local
+	n.sessions = controller.NewSessions(local, n.opts.NodeID, cmp.Or(n.opts.SessionTimeout, 9*time.Second), n.opts.Log)
 	n.background(n.sessions.Run)
-	return ctrl, nil
+	if len(n.opts.Voters) <= 1 {
+		return local, nil
+	}
+	addrs := make([]string, len(n.opts.Voters))
+	for i, v := range n.opts.Voters {
+		addrs[i] = v.Addr
+	}
+	if n.remote, err = controller.NewRemote(addrs, n.pub); err != nil {
+		return nil, err
+	}
+	return controller.NewRouter(local, n.remote), nil
+}
+
+// bindQuorum binds the CONTROLLER listener of a voter of several before
+// its quorum opens (the voters elect over it) and gives cfg the voters
+// and the TCP transport that shares the listener with Kafka's requests.
+func (n *Node) bindQuorum(cfg *raft.Config) error {
+	l := n.opts.ControllerListener
+	if l == nil {
+		return fmt.Errorf("controller.listener.names: a voter of several needs a CONTROLLER listener")
+	}
+	ln, err := net.Listen("tcp", l.Addr)
+	if err != nil {
+		return fmt.Errorf("listener %s: %w", l.Name, err)
+	}
+	tr := raft.NewTCPTransport(cfg.ID, n.opts.Voters, n.opts.Log)
+	n.ctlListener = raft.SplitListener(ln, tr.Serve, n.opts.Log)
+	cfg.Peers, cfg.Transport = n.opts.Voters, tr
+	return nil
 }
 
 // background runs f until the node closes.
@@ -405,11 +463,11 @@ func (n *Node) listenController(b *handler.Broker) error {
 	}
 	settings := b.Settings
 	settings.Endpoint = handler.ControllerEndpoint
-	cb := &handler.Broker{Settings: settings, Metadata: n.pub, Controller: b.Controller, Sessions: n.sessions, Log: n.opts.Log, Now: time.Now}
+	cb := &handler.Broker{Settings: settings, Metadata: n.pub, Controller: n.local, Sessions: n.sessions, Log: n.opts.Log, Now: time.Now}
 	var err error
 	// The broker's connection limits are for clients: the brokers that
 	// follow the quorum are never refused.
-	n.ctlServer, err = conn.Listen(conn.Config{Name: l.Name, Addr: l.Addr, MaxRequestBytes: n.opts.MaxRequestBytes,
+	n.ctlServer, err = conn.Listen(conn.Config{Name: l.Name, Addr: l.Addr, Listener: n.ctlListener, MaxRequestBytes: n.opts.MaxRequestBytes,
 		Requests: n.opts.Requests, IdleTimeout: n.opts.IdleTimeout, Connections: conn.NoConnectionLimits()}, cb, n.opts.Log)
 	if err != nil {
 		return fmt.Errorf("listener %s: %w", l.Name, err)
@@ -422,6 +480,20 @@ func (n *Node) listenController(b *handler.Broker) error {
 		}
 	}()
 	return nil
+}
+
+// ActiveController reports whether this node is the active controller.
+func (n *Node) ActiveController() bool { return n.local != nil && n.local.Active() }
+
+// ControllerChanged returns a channel closed when this voter's view of
+// the quorum's leadership next changes (nil on a broker that is not a
+// voter: it never closes).
+func (n *Node) ControllerChanged() <-chan struct{} {
+	if n.quorum == nil {
+		return nil
+	}
+	_, changed := n.quorum.LeaderWatch()
+	return changed
 }
 
 // Metadata is the node's metadata publisher.
@@ -526,6 +598,8 @@ func (n *Node) close(controlled bool) error {
 	}
 	if n.ctlServer != nil {
 		n.ctlServer.Close()
+	} else if n.ctlListener != nil {
+		n.ctlListener.Close() // Start failed before the listener served
 	}
 	n.wg.Wait()
 	if n.txns != nil {

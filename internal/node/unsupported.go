@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluice-io/sluice/internal/config"
 	"github.com/sluice-io/sluice/internal/model"
+	"github.com/sluice-io/sluice/internal/raft"
 )
 
 // unsupported refuses settings that are valid Kafka configuration but that
@@ -40,14 +41,27 @@ func unsupported(cfg *config.Broker) error {
 	if !cfg.HasRole("broker") {
 		return fmt.Errorf("process.roles: %v; a controller-only Sluice node is not implemented yet: set process.roles=broker,controller (or broker, for a node that follows a controller)", cfg.Roles)
 	}
-	if cfg.HasRole("controller") && len(cfg.QuorumVoters) != 1 {
-		return fmt.Errorf("controller.quorum.voters: Sluice runs a one-voter quorum for now (several voters are coming); " +
-			"name only this node, or leave controller.quorum.voters unset and controller.quorum.bootstrap.servers at this node's controller listener")
+	if cfg.HasRole("controller") && len(cfg.QuorumVoters) == 0 {
+		return fmt.Errorf("controller.quorum.voters: a controller needs the static voter list (the dynamic quorum of " +
+			"controller.quorum.bootstrap.servers, KIP-853, is not implemented yet): list every voter as id@host:port")
 	}
-	if !cfg.HasRole("controller") && len(cfg.QuorumVoters) > 1 {
-		return fmt.Errorf("controller.quorum.voters: a broker follows a one-voter quorum for now (several voters are coming); name the one controller")
+	if cfg.HasRole("controller") && cfg.NodeID == 0 {
+		return fmt.Errorf("node.id: 0 cannot be a voter of the metadata quorum in Sluice yet (its raft ids start at 1): number the controllers from 1")
 	}
 	return nil
+}
+
+// quorumPeers is controller.quorum.voters as raft peers for a voter of
+// several, nil otherwise (a quorum of one needs no addresses).
+func quorumPeers(cfg *config.Broker) []raft.Peer {
+	if !cfg.HasRole("controller") || len(cfg.QuorumVoters) < 2 {
+		return nil
+	}
+	out := make([]raft.Peer, len(cfg.QuorumVoters))
+	for i, v := range cfg.QuorumVoters {
+		out[i] = raft.Peer{ID: uint64(v.ID), Addr: v.Addr()}
+	}
+	return out
 }
 
 // controllerAddrs is where a broker that is not a voter reaches the
@@ -67,15 +81,8 @@ func controllerAddrs(cfg *config.Broker) []string {
 	return out
 }
 
-// controllerID is the node id of the active controller: this node on a
-// voter, the voter named on a broker that follows it, -1 when only
-// bootstrap servers name it.
-func controllerID(cfg *config.Broker) model.NodeID {
-	switch {
-	case cfg.HasRole("controller"):
-		return cfg.NodeID
-	case len(cfg.QuorumVoters) > 0:
-		return cfg.QuorumVoters[0].ID
-	}
-	return -1
-}
+// controllerID is what Metadata and DescribeCluster name as the
+// controller: this broker. Clients send it their admin requests and it
+// forwards them to the active controller, as a Kafka broker in KRaft
+// mode names a live broker (a voter that dies must not be named).
+func controllerID(cfg *config.Broker) model.NodeID { return cfg.NodeID }

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/raft"
 )
 
 // TestFromConfigRefusesWhatItCannotHonour: valid Kafka settings that
@@ -36,12 +38,13 @@ func TestFromConfigRefusesWhatItCannotHonour(t *testing.T) {
 			"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"}, "listeners"},
 		{"authorizer", map[string]string{"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer"}, "authorizer.class.name"},
 		{"two log dirs", map[string]string{"log.dirs": "/tmp/a,/tmp/b"}, "log.dirs"},
-		{"three voters", map[string]string{"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, "controller.quorum.voters"},
+		{"three voters", map[string]string{"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, ""},
+		{"voter 0", map[string]string{"node.id": "0", "controller.quorum.voters": "0@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, "node.id"},
 		{"controller only", map[string]string{"process.roles": "controller", "listeners": "CONTROLLER://127.0.0.1:19093"}, "process.roles"},
 		{"broker following a controller", map[string]string{"process.roles": "broker", "node.id": "2",
 			"listeners": "PLAINTEXT://127.0.0.1:29092", "controller.quorum.voters": "1@127.0.0.1:19093"}, ""},
 		{"broker following three voters", map[string]string{"process.roles": "broker", "node.id": "4",
-			"listeners": "PLAINTEXT://127.0.0.1:29092", "controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, "controller.quorum.voters"},
+			"listeners": "PLAINTEXT://127.0.0.1:29092", "controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +104,13 @@ func TestFromConfigRoles(t *testing.T) {
 		t.Fatalf("broker: controller listener %v, voters %v", b.ControllerListener, b.ControllerVoters)
 	}
 	c := load(map[string]string{"listeners": "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"})
-	if c.ControllerListener == nil || c.ControllerListener.Addr != "127.0.0.1:19093" || len(c.ControllerVoters) != 0 {
-		t.Fatalf("controller: controller listener %v, voters %v", c.ControllerListener, c.ControllerVoters)
+	if c.ControllerListener == nil || c.ControllerListener.Addr != "127.0.0.1:19093" || len(c.ControllerVoters) != 0 || len(c.Voters) != 0 {
+		t.Fatalf("controller: controller listener %v, voters %v %v", c.ControllerListener, c.ControllerVoters, c.Voters)
+	}
+	v := load(map[string]string{"node.id": "2", "listeners": "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093",
+		"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093", "controller.quorum.election.timeout.ms": "1500"})
+	want := []raft.Peer{{ID: 1, Addr: "127.0.0.1:19093"}, {ID: 2, Addr: "127.0.0.1:29093"}, {ID: 3, Addr: "127.0.0.1:39093"}}
+	if !slices.Equal(v.Voters, want) || len(v.ControllerVoters) != 0 || v.ElectionTimeout != 1500*time.Millisecond {
+		t.Fatalf("voter of three: voters %v, controller voters %v, election timeout %v", v.Voters, v.ControllerVoters, v.ElectionTimeout)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"testing"
 	"time"
 )
 
-// testCluster is an in-process quorum over a MemoryNetwork.
+// testCluster is an in-process quorum over a MemoryNetwork, or over TCP
+// on loopback (newTCPCluster).
 type testCluster struct {
 	t     *testing.T
 	net   *MemoryNetwork
@@ -18,6 +20,9 @@ type testCluster struct {
 	nodes map[uint64]*Node
 	sms   map[uint64]*testSM
 	snap  uint64 // SnapshotEntries
+	// TCP only: each running node's listener (nil while it is stopped).
+	tcp       bool
+	listeners map[uint64]net.Listener
 }
 
 func newTestCluster(t *testing.T, size int, snapEvery uint64) *testCluster {
@@ -29,6 +34,32 @@ func newTestCluster(t *testing.T, size int, snapEvery uint64) *testCluster {
 		c.peers = append(c.peers, Peer{ID: id, Addr: fmt.Sprintf("mem:%d", id)})
 		c.dirs[id] = t.TempDir()
 	}
+	c.startAll()
+	return c
+}
+
+// newTCPCluster is newTestCluster over TCPTransports on loopback, each
+// node's raft sharing its listener with "Kafka" (SplitListener).
+func newTCPCluster(t *testing.T, size int, snapEvery uint64) *testCluster {
+	c := &testCluster{
+		t: t, snap: snapEvery, tcp: true, listeners: map[uint64]net.Listener{},
+		dirs: map[uint64]string{}, nodes: map[uint64]*Node{}, sms: map[uint64]*testSM{},
+	}
+	for id := uint64(1); id <= uint64(size); id++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.listeners[id] = ln
+		c.peers = append(c.peers, Peer{ID: id, Addr: ln.Addr().String()})
+		c.dirs[id] = t.TempDir()
+	}
+	c.startAll()
+	return c
+}
+
+func (c *testCluster) startAll() {
+	t := c.t
 	for _, p := range c.peers {
 		c.start(p.ID)
 	}
@@ -37,7 +68,6 @@ func newTestCluster(t *testing.T, size int, snapEvery uint64) *testCluster {
 			c.stop(id)
 		}
 	})
-	return c
 }
 
 // start opens node id with a fresh state machine (recovering its dir).
@@ -45,16 +75,42 @@ func newTestCluster(t *testing.T, size int, snapEvery uint64) *testCluster {
 // quorum through fsync stalls of a loaded test machine.
 func (c *testCluster) start(id uint64) {
 	c.sms[id] = newTestSM()
+	var tr Transport
+	if c.tcp {
+		tr = c.tcpTransport(id)
+	} else {
+		tr = c.net.Transport(id)
+	}
 	c.nodes[id] = mustOpen(c.t, Config{
 		ID: id, Dir: c.dirs[id], Peers: c.peers,
 		TickInterval: 10 * time.Millisecond, ElectionTicks: 30, HeartbeatTicks: 1,
-		SnapshotEntries: c.snap, Transport: c.net.Transport(id), Logger: testLogger(c.t),
+		SnapshotEntries: c.snap, Transport: tr, Logger: testLogger(c.t),
 	}, c.sms[id])
+}
+
+// tcpTransport binds node id's address again if it was stopped and
+// returns its transport, serving the raft connections of its listener.
+func (c *testCluster) tcpTransport(id uint64) Transport {
+	addr := c.peers[id-1].Addr
+	ln := c.listeners[id]
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			c.t.Fatalf("rebind node %d at %s: %v", id, addr, err)
+		}
+	}
+	tr := NewTCPTransport(id, c.peers, testLogger(c.t))
+	c.listeners[id] = SplitListener(ln, tr.Serve, testLogger(c.t))
+	return tr
 }
 
 func (c *testCluster) stop(id uint64) {
 	mustClose(c.t, c.nodes[id])
 	delete(c.nodes, id)
+	if c.tcp {
+		c.listeners[id].Close()
+		c.listeners[id] = nil
+	}
 }
 
 // waitLeader waits until every running node names the same leader, other

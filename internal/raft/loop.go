@@ -144,6 +144,7 @@ func (n *Node) persist(rd etcdraft.Ready) error {
 	}
 	if hs != nil {
 		n.hs = hs
+		n.term.Store(hs.GetTerm())
 		if err := n.ms.SetHardState(hs); err != nil {
 			return fmt.Errorf("set hard state: %w", err)
 		}

@@ -69,6 +69,11 @@ type Node struct {
 	donec   chan struct{} // closed when the loop has exited
 
 	applied atomic.Uint64
+	// readyTerm is the term of the last applied entry when that is the
+	// current term: a leader has then applied everything committed before
+	// its term (LeaderTerm).
+	readyTerm atomic.Uint64
+	term      atomic.Uint64 // the current term, as last persisted
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,6 +107,7 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		return nil, fmt.Errorf("open raft dir %s: %w", cfg.Dir, err)
 	}
 	n := newNode(cfg, sm, log, lock, ds)
+	n.term.Store(ds.hs.GetTerm())
 	if err := n.start(ds); err != nil {
 		close(n.donec) // the loop never ran; unblocks transport goroutines
 		n.tr.Stop()
@@ -211,8 +217,9 @@ func (n *Node) Leader() uint64 {
 }
 
 // LeaderWatch returns the current leader (0 when none is known) and a
-// channel closed at the next change, for callers that act on leadership
-// (a controller activates when its node becomes the leader).
+// channel closed at the next change of the leader or of LeaderTerm, for
+// callers that act on leadership (a controller activates when its node
+// leads and has applied its term's first entry).
 func (n *Node) LeaderWatch() (leader uint64, changed <-chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -244,6 +251,28 @@ func (n *Node) setLeader(id uint64) {
 		close(n.leaderc)
 		n.leaderc = make(chan struct{})
 	}
+}
+
+// notifyWatchers wakes the LeaderWatch callers.
+func (n *Node) notifyWatchers() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.leaderc)
+	n.leaderc = make(chan struct{})
+}
+
+// LeaderTerm returns this node's term when it leads and has applied an
+// entry of that term (the empty entry a new leader appends), so its state
+// machine holds everything committed before: only then may it compute
+// new entries from that state (Kafka's active controller claims
+// leadership after replaying to its epoch's start). ok is false
+// otherwise.
+func (n *Node) LeaderTerm() (term uint64, ok bool) {
+	term = n.term.Load()
+	if n.Leader() != n.id || n.readyTerm.Load() != term {
+		return 0, false
+	}
+	return term, true
 }
 
 // AppliedIndex returns the index of the last entry applied to the state

@@ -20,6 +20,7 @@ const envelopeSize = 8
 // proposal is one Propose call waiting for its entry to be applied.
 type proposal struct {
 	data []byte             // envelope; the loop writes the id
+	term uint64             // 0, or the only term it may be appended in
 	done chan proposeResult // buffered: the loop never blocks on it
 }
 
@@ -35,12 +36,21 @@ type proposeResult struct {
 // outcome is then unknown), and with ctx's error when ctx ends first (the
 // entry may still be applied).
 func (n *Node) Propose(ctx context.Context, data []byte) (uint64, error) {
+	return n.ProposeInTerm(ctx, 0, data)
+}
+
+// ProposeInTerm is Propose for a caller that computed data while this
+// node led in term (LeaderTerm): the entry is appended only if the node
+// still leads in that term, else ErrNotLeader. Term 0 is any term. A
+// leader that lost and regained leadership meanwhile may not have
+// applied what another leader committed in between.
+func (n *Node) ProposeInTerm(ctx context.Context, term uint64, data []byte) (uint64, error) {
 	if len(data) > MaxEntryBytes {
 		return 0, fmt.Errorf("%w: %d bytes", ErrEntryTooLarge, len(data))
 	}
 	env := make([]byte, envelopeSize+len(data))
 	copy(env[envelopeSize:], data)
-	p := &proposal{data: env, done: make(chan proposeResult, 1)}
+	p := &proposal{data: env, term: term, done: make(chan proposeResult, 1)}
 	select {
 	case n.propc <- p:
 	case <-ctx.Done():
@@ -66,7 +76,7 @@ func (n *Node) Propose(ctx context.Context, data []byte) (uint64, error) {
 
 // propose runs on the loop: hand p to raft and remember its waiter.
 func (n *Node) propose(p *proposal) {
-	if n.rn.BasicStatus().RaftState != etcdraft.StateLeader {
+	if st := n.rn.BasicStatus(); st.RaftState != etcdraft.StateLeader || (p.term != 0 && st.HardState.GetTerm() != p.term) {
 		p.done <- proposeResult{err: ErrNotLeader}
 		return
 	}
@@ -110,6 +120,9 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 			return fmt.Errorf("apply entry %d: %w", index, err)
 		}
 		n.applied.Store(index)
+		if term := e.GetTerm(); term == n.hs.GetTerm() && n.readyTerm.Swap(term) != term {
+			n.notifyWatchers() // LeaderTerm may be ok now
+		}
 	}
 	return nil
 }

@@ -36,9 +36,12 @@ import (
 
 // Config is a listener's settings.
 type Config struct {
-	Name            string // listener name, e.g. PLAINTEXT
-	Addr            string // host:port to bind
-	MaxRequestBytes int32  // socket.request.max.bytes
+	Name string // listener name, e.g. PLAINTEXT
+	Addr string // host:port to bind
+	// Listener, when set, is accepted on instead of binding Addr (a
+	// CONTROLLER listener shared with raft, raft.SplitListener).
+	Listener        net.Listener
+	MaxRequestBytes int32 // socket.request.max.bytes
 	// MaxInFlight bounds the requests read ahead of their replies on one
 	// connection; 0 means DefaultMaxInFlight.
 	MaxInFlight int
@@ -111,9 +114,12 @@ func Listen(cfg Config, b *handler.Broker, log *slog.Logger) (*Server, error) {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, err
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{cfg: cfg, broker: b, log: log, ln: ln, budget: newBudget(cfg.MaxInFlight, cfg.Requests),
 		done: make(chan struct{}), conns: map[*connection]struct{}{}}

@@ -15,7 +15,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/config"
@@ -35,7 +34,7 @@ func handleCreateTopics(b *Broker, r *Request) *Reply {
 			st.NumPartitions, st.ReplicationFactor = -1, -1
 			switch {
 			case err != nil:
-				st.ErrorCode, st.ErrorMessage = kerr.RequestTimedOut.Code, errorMessage(err)
+				st.ErrorCode, st.ErrorMessage = controllerErrorCode(err), errorMessage(err)
 			case res.Err != nil:
 				st.ErrorCode = res.Err.Code
 				msg := res.Message

@@ -36,7 +36,7 @@ func handleDeleteTopics(b *Broker, r *Request) *Reply {
 		defer cancel()
 		results, err := b.Controller.DeleteTopics(ctx, req)
 		if err != nil {
-			return deleteTopicsFailed(req, kerr.RequestTimedOut.Code, errorMessage(err))
+			return deleteTopicsFailed(req, controllerErrorCode(err), errorMessage(err))
 		}
 		resp := kmsg.NewPtrDeleteTopicsResponse()
 		resp.SetVersion(req.GetVersion())

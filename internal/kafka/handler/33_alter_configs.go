@@ -17,7 +17,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/controller"
@@ -56,7 +55,7 @@ func alterFailed[R any](resources []R, key func(R) (kmsg.ConfigResourceType, str
 	out := make([]controller.ConfigResult, len(resources))
 	for i, r := range resources {
 		t, name := key(r)
-		out[i] = controller.ConfigResult{Type: t, Name: name, Err: kerr.RequestTimedOut, Message: err.Error()}
+		out[i] = controller.ConfigResult{Type: t, Name: name, Err: controllerError(err), Message: err.Error()}
 	}
 	return out
 }

@@ -17,7 +17,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -35,7 +34,7 @@ func handleCreatePartitions(b *Broker, r *Request) *Reply {
 				if !seen[t.Topic] {
 					seen[t.Topic] = true
 					st := kmsg.NewCreatePartitionsResponseTopic()
-					st.Topic, st.ErrorCode, st.ErrorMessage = t.Topic, kerr.RequestTimedOut.Code, errorMessage(err)
+					st.Topic, st.ErrorCode, st.ErrorMessage = t.Topic, controllerErrorCode(err), errorMessage(err)
 					resp.Topics = append(resp.Topics, st)
 				}
 			}

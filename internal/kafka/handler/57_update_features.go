@@ -15,7 +15,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/controller"
@@ -42,7 +41,7 @@ func handleUpdateFeatures(b *Broker, r *Request) *Reply {
 		code, msg, err := b.Controller.UpdateFeatures(ctx, updates, req.ValidateOnly)
 		switch {
 		case err != nil:
-			resp.ErrorCode, resp.ErrorMessage = kerr.RequestTimedOut.Code, errorMessage(err)
+			resp.ErrorCode, resp.ErrorMessage = controllerErrorCode(err), errorMessage(err)
 		case code != nil:
 			resp.ErrorCode, resp.ErrorMessage = code.Code, kmsg.StringPtr(msg)
 		case req.GetVersion() <= 1:

@@ -46,7 +46,7 @@ func handleBrokerRegistration(b *Broker, r *Request) *Reply {
 		ctx, cancel := context.WithTimeout(r.Ctx, 30*time.Second)
 		defer cancel()
 		if err := b.Controller.Register(ctx, rec); err != nil {
-			resp.ErrorCode = kerr.RequestTimedOut.Code
+			resp.ErrorCode = controllerErrorCode(err)
 			return resp
 		}
 		resp.BrokerEpoch = int64(b.Metadata.Current().Index)
@@ -136,7 +136,7 @@ func handleAlterPartition(b *Broker, r *Request) *Reply {
 				code, err := b.Controller.AlterPartition(ctx, u)
 				switch {
 				case err != nil:
-					sp.ErrorCode = kerr.RequestTimedOut.Code
+					sp.ErrorCode = controllerErrorCode(err)
 				case code != nil:
 					sp.ErrorCode = code.Code
 				}

@@ -68,6 +68,20 @@ func errorCode(err error) int16 {
 	return kerr.KafkaStorageError.Code
 }
 
+// controllerError is the code of a failed controller operation: the
+// controller's own (NOT_CONTROLLER from a voter that is not active, which
+// clients retry on the active one), else REQUEST_TIMED_OUT, as Kafka
+// answers when the quorum did not commit in time.
+func controllerError(err error) *kerr.Error {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return kerr.RequestTimedOut
+}
+
+func controllerErrorCode(err error) int16 { return controllerError(err).Code }
+
 // recordErrors lists the records that made a produced batch fail
 // (ProduceResponse v8+ record_errors, KIP-467), nil when the failure is
 // not about single records. Kafka fills them for the same failures

@@ -1,0 +1,118 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/node"
+	"github.com/sluice-io/sluice/internal/node/nodetest"
+)
+
+// Three combined nodes, all voters: the quorum elects an active
+// controller; when its process dies, another voter becomes active, admin
+// requests sent to any survivor are carried out, every survivor ends
+// with the same metadata image, records acknowledged before and after
+// the loss are all readable, and the dead node, restarted, catches up.
+func TestActiveControllerFailover(t *testing.T) {
+	q := nodetest.StartQuorum(t, 3, func(o *node.Options) {
+		o.SessionTimeout, o.HeartbeatInterval = 2*time.Second, 200*time.Millisecond
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	active := q.Active(ctx)
+	other := (active + 1) % 3
+	adm := kadm.NewClient(nodetest.Client(t, q.Nodes[other]))
+	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "before"); err != nil {
+		t.Fatal(err)
+	}
+	produce(ctx, t, q.Nodes[other], "before", 300)
+
+	q.Crash(active)
+	next := q.Active(ctx)
+	if next == active {
+		t.Fatalf("node %d still active after its crash", active+1)
+	}
+	// A survivor that is not active passes the request on; one that is
+	// carries it out itself.
+	for i, n := range q.Nodes {
+		if n == nil {
+			continue
+		}
+		name := fmt.Sprintf("after-%d", i+1)
+		if _, err := kadm.NewClient(nodetest.Client(t, n)).CreateTopic(ctx, 2, 2, nil, name); err != nil {
+			t.Fatalf("create %s through node %d after the controller died: %v", name, i+1, err)
+		}
+	}
+	produce(ctx, t, q.Nodes[next], "before", 300)
+	consume(ctx, t, q.Nodes[next], "before", 600)
+
+	restarted := q.Restart(active)
+	want := q.Nodes[next].Metadata().Current()
+	for i, n := range q.Nodes {
+		got := waitIndex(ctx, t, n.Metadata(), want.Index)
+		if !slices.Equal(got.TopicNames(), want.TopicNames()) || got.Topics["after-1"] != nil && got.Topics["after-1"].ID != want.Topics["after-1"].ID {
+			t.Fatalf("node %d has topics %v, the active controller %v", i+1, got.TopicNames(), want.TopicNames())
+		}
+	}
+	if restarted.ActiveController() && q.Nodes[next].ActiveController() {
+		t.Fatal("two active controllers")
+	}
+}
+
+// waitIndex waits until pub has applied index and returns its image.
+func waitIndex(ctx context.Context, t *testing.T, pub *metadata.Publisher, index uint64) *metadata.Image {
+	t.Helper()
+	for {
+		changed := pub.Changed()
+		if im := pub.Current(); im.Index >= index {
+			return im
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("metadata stuck at %d, want %d", pub.Current().Index, index)
+		}
+	}
+}
+
+// produce writes n records to topic through node n with acks=all.
+func produce(ctx context.Context, t *testing.T, n *node.Node, topic string, count int) {
+	t.Helper()
+	cl := nodetest.Client(t, n, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	for i := range count {
+		cl.Produce(ctx, &kgo.Record{Value: []byte(fmt.Sprint(i))}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consume reads topic from the start through n and fails unless it holds
+// exactly want records.
+func consume(ctx context.Context, t *testing.T, n *node.Node, topic string, want int) {
+	t.Helper()
+	cl := nodetest.Client(t, n, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	got := 0
+	for got < want {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", got, want, err)
+		}
+		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch: %v", err) })
+		got += fs.NumRecords()
+	}
+	if got != want {
+		t.Fatalf("read %d records, want %d", got, want)
+	}
+}
