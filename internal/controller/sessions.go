@@ -38,22 +38,32 @@ type Sessions struct {
 
 	mu     sync.Mutex
 	last   map[model.NodeID]time.Time // guarded by mu
+	offset map[model.NodeID]int64     // guarded by mu; metadata offset of the last heartbeat
 	active bool                       // guarded by mu; whether last is this activation's
+}
+
+// Seen is what the active controller knows of a broker's session.
+type Seen struct {
+	At time.Time // last heartbeat (or the activation, before the first)
+	// MetadataOffset is the metadata offset the broker last reported
+	// applying, -1 before its first heartbeat.
+	MetadataOffset int64
 }
 
 // NewSessions tracks sessions of timeout for c, whose own broker is self.
 // A broker's session starts when the controller first sees it (at start
 // for those already registered).
 func NewSessions(c *Controller, self model.NodeID, timeout time.Duration, log *slog.Logger) *Sessions {
-	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}}
+	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}, offset: map[model.NodeID]int64{}}
 }
 
 // Heartbeat records a heartbeat of broker id and unfences it if it was
 // fenced (Kafka unfences a broker once it caught up with the metadata;
 // here the broker heartbeats only once its follower caught up at start).
 // It returns whether the broker is fenced after the heartbeat.
-func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID) (fenced bool, err error) {
-	if !s.touch(id, time.Now()) {
+// metadataOffset is what the heartbeat says the broker applied.
+func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID, metadataOffset int64) (fenced bool, err error) {
+	if !s.touch(id, time.Now(), metadataOffset) {
 		return true, ErrNotActive
 	}
 	if s.c.pub.Current().Brokers[id] == nil {
@@ -75,8 +85,12 @@ func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
 		return fmt.Errorf("shutdown of broker %d: %w", id, ErrUnknownBroker)
 	}
 	s.mu.Lock()
+	active := s.activeLocked()
 	delete(s.last, id)
 	s.mu.Unlock()
+	if !active {
+		return ErrNotActive
+	}
 	s.log.Info("fencing broker: it is shutting down", "broker", id)
 	_, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return fenceRecords(im, id) })
 	return err
@@ -84,14 +98,33 @@ func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
 
 // touch records a heartbeat of id at now; false when this controller is
 // not active.
-func (s *Sessions) touch(id model.NodeID, now time.Time) bool {
+func (s *Sessions) touch(id model.NodeID, now time.Time, offset int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.activeLocked() {
 		return false
 	}
-	s.last[id] = now
+	s.last[id], s.offset[id] = now, offset
 	return true
+}
+
+// Sessions returns the brokers with a session on this controller, nil
+// when it is not active.
+func (s *Sessions) Sessions() map[model.NodeID]Seen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.activeLocked() {
+		return nil
+	}
+	out := make(map[model.NodeID]Seen, len(s.last))
+	for id, at := range s.last {
+		off, ok := s.offset[id]
+		if !ok {
+			off = -1
+		}
+		out[id] = Seen{At: at, MetadataOffset: off}
+	}
+	return out
 }
 
 // activeLocked tracks activation: when the controller becomes active
@@ -100,6 +133,7 @@ func (s *Sessions) activeLocked() bool {
 	active := s.c.Active()
 	if active != s.active {
 		clear(s.last)
+		clear(s.offset)
 		s.active = active
 	}
 	return active

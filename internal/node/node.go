@@ -463,7 +463,8 @@ func (n *Node) listenController(b *handler.Broker) error {
 	}
 	settings := b.Settings
 	settings.Endpoint = handler.ControllerEndpoint
-	cb := &handler.Broker{Settings: settings, Metadata: n.pub, Controller: n.local, Sessions: n.sessions, Log: n.opts.Log, Now: time.Now}
+	cb := &handler.Broker{Settings: settings, Metadata: n.pub, Controller: n.local, Sessions: n.sessions,
+		Quorum: quorumView{n}, Log: n.opts.Log, Now: time.Now}
 	var err error
 	// The broker's connection limits are for clients: the brokers that
 	// follow the quorum are never refused.
@@ -480,6 +481,23 @@ func (n *Node) listenController(b *handler.Broker) error {
 		}
 	}()
 	return nil
+}
+
+// quorumView is the node's metadata quorum for DescribeQuorum.
+type quorumView struct{ n *Node }
+
+func (v quorumView) Status(ctx context.Context) (raft.Status, error) { return v.n.quorum.Status(ctx) }
+
+func (v quorumView) VoterAddr(id uint64) string {
+	for _, p := range v.n.opts.Voters {
+		if p.ID == id {
+			return p.Addr
+		}
+	}
+	if id == uint64(v.n.opts.NodeID) && v.n.ctlServer != nil {
+		return v.n.ctlServer.Addr().String()
+	}
+	return ""
 }
 
 // ActiveController reports whether this node is the active controller.

@@ -8,25 +8,34 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/node/nodetest"
 )
 
-// Three combined nodes, all voters: the quorum elects an active
-// controller; when its process dies, another voter becomes active, admin
-// requests sent to any survivor are carried out, every survivor ends
-// with the same metadata image, records acknowledged before and after
-// the loss are all readable, and the dead node, restarted, catches up.
+// Three combined nodes, all voters, and a broker that follows them: the
+// quorum elects an active controller, which DescribeQuorum names; when
+// its process dies, another voter becomes active, admin requests sent to
+// any survivor (and to the broker) are carried out, every node ends with
+// the same metadata image, records acknowledged before and after the
+// loss are all readable, and the dead node, restarted, catches up.
 func TestActiveControllerFailover(t *testing.T) {
-	q := nodetest.StartQuorum(t, 3, func(o *node.Options) {
+	sessions := func(o *node.Options) {
 		o.SessionTimeout, o.HeartbeatInterval = 2*time.Second, 200*time.Millisecond
-	})
+	}
+	q := nodetest.StartQuorum(t, 3, sessions)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	obs := nodetest.Start(t, sessions, func(o *node.Options) {
+		o.NodeID, o.Handler.NodeID, o.Handler.ControllerID = 4, 4, 4
+		o.ControllerVoters = q.ControllerAddrs()
+	})
 	active := q.Active(ctx)
+	checkQuorum(ctx, t, q, active, 4)
 	other := (active + 1) % 3
 	adm := kadm.NewClient(nodetest.Client(t, q.Nodes[other]))
 	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "before"); err != nil {
@@ -41,7 +50,8 @@ func TestActiveControllerFailover(t *testing.T) {
 	}
 	// A survivor that is not active passes the request on; one that is
 	// carries it out itself.
-	for i, n := range q.Nodes {
+	checkQuorum(ctx, t, q, next, 4)
+	for i, n := range append(slices.Clone(q.Nodes), obs) {
 		if n == nil {
 			continue
 		}
@@ -55,7 +65,7 @@ func TestActiveControllerFailover(t *testing.T) {
 
 	restarted := q.Restart(active)
 	want := q.Nodes[next].Metadata().Current()
-	for i, n := range q.Nodes {
+	for i, n := range append(slices.Clone(q.Nodes), obs) {
 		got := waitIndex(ctx, t, n.Metadata(), want.Index)
 		if !slices.Equal(got.TopicNames(), want.TopicNames()) || got.Topics["after-1"] != nil && got.Topics["after-1"].ID != want.Topics["after-1"].ID {
 			t.Fatalf("node %d has topics %v, the active controller %v", i+1, got.TopicNames(), want.TopicNames())
@@ -63,6 +73,60 @@ func TestActiveControllerFailover(t *testing.T) {
 	}
 	if restarted.ActiveController() && q.Nodes[next].ActiveController() {
 		t.Fatal("two active controllers")
+	}
+}
+
+// checkQuorum asks every live voter's CONTROLLER listener for
+// DescribeQuorum: the leader (node index leader) answers with the three
+// voters, itself at the high watermark, and the observer; the others
+// answer NOT_LEADER_OR_FOLLOWER naming it.
+func checkQuorum(ctx context.Context, t *testing.T, q *nodetest.Quorum, leader int, observer int32) {
+	t.Helper()
+	for i, n := range q.Nodes {
+		if n == nil {
+			continue
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(n.ControllerAddr()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := kmsg.NewPtrDescribeQuorumRequest()
+		rt := kmsg.NewDescribeQuorumRequestTopic()
+		rt.Topic = "__cluster_metadata"
+		rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+		req.Topics = append(req.Topics, rt)
+		m, err := cl.SeedBrokers()[0].Request(ctx, req)
+		cl.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := m.(*kmsg.DescribeQuorumResponse)
+		p := resp.Topics[0].Partitions[0]
+		if p.LeaderID != int32(leader+1) || len(resp.Nodes) != 3 {
+			t.Fatalf("node %d: DescribeQuorum leader %d with %d nodes, want leader %d of 3", i+1, p.LeaderID, len(resp.Nodes), leader+1)
+		}
+		if i != leader {
+			if p.ErrorCode != kerr.NotLeaderForPartition.Code {
+				t.Fatalf("node %d does not lead: DescribeQuorum code %d", i+1, p.ErrorCode)
+			}
+			continue
+		}
+		if p.ErrorCode != 0 || len(p.CurrentVoters) != 3 || p.CurrentVoters[leader].LogEndOffset != p.HighWatermark {
+			t.Fatalf("leader's DescribeQuorum: code %d, voters %+v, high watermark %d", p.ErrorCode, p.CurrentVoters, p.HighWatermark)
+		}
+		if !slices.ContainsFunc(p.Observers, func(o kmsg.DescribeQuorumResponseTopicPartitionReplicaState) bool {
+			return o.ReplicaID == observer
+		}) {
+			// The observer's first heartbeat to a new controller may be
+			// on its way: wait for it through the next answer.
+			select {
+			case <-ctx.Done():
+				t.Fatalf("observer %d not in %+v", observer, p.Observers)
+			case <-time.After(50 * time.Millisecond):
+			}
+			checkQuorum(ctx, t, q, leader, observer)
+			return
+		}
 	}
 }
 

@@ -58,6 +58,7 @@ func (n *Node) drain() {
 }
 
 func (n *Node) step(m *raftpb.Message) {
+	n.noteContact(m)
 	if err := n.rn.Step(m); err != nil {
 		n.log.Debug("raft: drop message", "type", m.GetType(), "from", m.GetFrom(), "err", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	etcdraft "go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -61,6 +62,8 @@ type Node struct {
 	snapIndex uint64            // index of the latest snapshot
 	nextID    uint64            // next proposal id
 	waiters   map[uint64]*proposal
+	contact   map[uint64]time.Time // when each peer was last heard from
+	caughtUp  map[uint64]time.Time // when each peer last had the whole log
 
 	propc   chan *proposal
 	recvc   chan *raftpb.Message
@@ -128,6 +131,8 @@ func newNode(cfg Config, sm StateMachine, log *slog.Logger, lock *os.File, ds *d
 		snapIndex: ds.snap.GetMetadata().GetIndex(),
 		nextID:    rand.Uint64(),
 		waiters:   make(map[uint64]*proposal),
+		contact:   make(map[uint64]time.Time),
+		caughtUp:  make(map[uint64]time.Time),
 		propc:     make(chan *proposal, propQueue),
 		recvc:     make(chan *raftpb.Message, recvQueue),
 		reportc:   make(chan func(*etcdraft.RawNode), reportQueue),

@@ -53,6 +53,7 @@ func controllerAPIs() []api {
 	set(33, 0, handleAlterConfigs)
 	set(37, 0, handleCreatePartitions)
 	set(44, 0, handleIncrementalAlterConfigs)
+	set(55, 0, handleDescribeQuorum)
 	set(56, 0, handleAlterPartition)
 	set(57, 0, handleUpdateFeatures)
 	set(59, 0, handleMetadataSnapshot)

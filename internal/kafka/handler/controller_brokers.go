@@ -94,7 +94,7 @@ func handleBrokerHeartbeat(b *Broker, r *Request) *Reply {
 			resp.IsFenced, resp.ShouldShutdown = true, true
 			return resp
 		}
-		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID))
+		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID), req.CurrentMetadataOffset)
 		if err != nil {
 			resp.ErrorCode = errorCode(err)
 		}

@@ -54,8 +54,8 @@ type Settings struct {
 	// Endpoint is the listener served: the client listener's APIs or the
 	// CONTROLLER listener's.
 	Endpoint Endpoint
-	// ControllerID is the active controller's node id, as Metadata and
-	// DescribeCluster name it (-1 unknown).
+	// ControllerID is the node id Metadata and DescribeCluster name as
+	// the controller (-1 unknown).
 	ControllerID model.NodeID
 }
 
@@ -67,6 +67,9 @@ type Broker struct {
 	// Sessions keeps the brokers' heartbeats: on the CONTROLLER listener
 	// of the active controller only.
 	Sessions *controller.Sessions
+	// Quorum describes the metadata quorum (DescribeQuorum) on a voter's
+	// CONTROLLER listener.
+	Quorum QuorumView
 	Replicas *cluster.Replicas
 	Groups   *group.Coordinator
 	// Txns is the transaction coordinator; nil answers transactional

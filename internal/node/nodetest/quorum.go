@@ -86,6 +86,15 @@ func (q *Quorum) start(i int) (*node.Node, error) {
 	return node.Start(ctx, q.opts[i])
 }
 
+// ControllerAddrs are the voters' CONTROLLER listeners.
+func (q *Quorum) ControllerAddrs() []string {
+	out := make([]string, len(q.opts))
+	for i, o := range q.opts {
+		out[i] = o.ControllerListener.Addr
+	}
+	return out
+}
+
 // Crash stops node i (index) without a controlled shutdown.
 func (q *Quorum) Crash(i int) {
 	q.t.Helper()
