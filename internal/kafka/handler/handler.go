@@ -69,7 +69,7 @@ type Broker struct {
 	Sessions *controller.Sessions
 	// Quorum describes the metadata quorum (DescribeQuorum) on a voter's
 	// CONTROLLER listener.
-	Quorum QuorumView
+	Quorum   QuorumView
 	Replicas *cluster.Replicas
 	Groups   *group.Coordinator
 	// Txns is the transaction coordinator; nil answers transactional
