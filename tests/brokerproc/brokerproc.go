@@ -119,19 +119,30 @@ func Start(t testing.TB, bin string, o Options) *Broker {
 		b.args = append(b.args, "--set", s)
 	}
 	b.Restart()
-	t.Cleanup(func() {
+	b.stopAtCleanup()
+	return b
+}
+
+func (b *Broker) stopAtCleanup() {
+	b.t.Cleanup(func() {
 		if err := b.Stop(); err != nil {
-			t.Errorf("%v:\n%s", err, b.Tail(8192))
-		} else if t.Failed() {
-			t.Logf("the broker's log ends:\n%s", b.Tail(4096))
+			b.t.Errorf("%v:\n%s", err, b.Tail(8192))
+		} else if b.t.Failed() {
+			b.t.Logf("the broker's log ends:\n%s", b.Tail(4096))
 		}
 	})
-	return b
 }
 
 // Restart starts the broker (again, after Stop or Kill9) over the same
 // data dir and ports, and waits until it accepts connections.
 func (b *Broker) Restart() {
+	b.t.Helper()
+	b.launch()
+	b.waitReady()
+}
+
+// launch starts the process without waiting for it to serve.
+func (b *Broker) launch() {
 	b.t.Helper()
 	name, args := b.bin, b.args
 	if len(b.o.Wrap) > 0 {
@@ -163,7 +174,6 @@ func (b *Broker) Restart() {
 		close(exited)
 	}()
 	go b.sampleRSS(cmd.Process.Pid, exited)
-	b.waitReady()
 }
 
 // waitReady waits until the Kafka port accepts connections.

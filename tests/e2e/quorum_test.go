@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/tests/brokerproc"
+)
+
+// TestClusterKill9ActiveController: three combined `sluice serve`
+// processes, all voters of the metadata quorum (three server.properties
+// with the same controller.quorum.voters). A topic has one partition led
+// by the active controller's node and one led by another. An idempotent
+// acks=all producer writes 20,000 records over both; the active
+// controller's process is killed with SIGKILL a quarter of the way in.
+// Another voter becomes the active controller, fences the dead broker and
+// moves its partition; the producer carries on by itself, every
+// acknowledged record is read back once at its acknowledged offset, a
+// topic can be created through a survivor, and the killed node restarts
+// and rejoins both ISRs.
+func TestClusterKill9ActiveController(t *testing.T) {
+	t.Parallel()
+	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
+		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var seeds []string
+	for _, b := range bs {
+		seeds = append(seeds, b.Addr)
+	}
+	active := quorumLeader(ctx, t, bs, 0)
+	other := active%3 + 1
+	third := other%3 + 1
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("q9"), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	createAssignedPartitions(ctx, t, cl, "q9", []int32{active, other, third}, []int32{other, active, third})
+
+	const total = 20_000
+	type at struct {
+		partition int32
+		offset    int64
+	}
+	var mu sync.Mutex
+	ackedAt := make([]at, total)
+	failed := 0
+	var killedAt, lastAck time.Time // lastAck: the first acknowledgement from partition 0 after the kill
+	var wg sync.WaitGroup
+	for i := range total {
+		if i == total/4 {
+			if err := cl.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			bs[active-1].Kill9()
+			killedAt = time.Now()
+		}
+		wg.Add(1)
+		cl.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, func(r *kgo.Record, err error) {
+			defer wg.Done()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+				return
+			}
+			ackedAt[i] = at{r.Partition, r.Offset}
+			if i >= total/4 && r.Partition == 0 && lastAck.IsZero() {
+				lastAck = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("first acknowledgement on the killed node's partition %v after the kill", lastAck.Sub(killedAt))
+	if failed > 0 {
+		t.Fatalf("%d records failed with the producer's retries", failed)
+	}
+	if next := quorumLeader(ctx, t, bs, active); next == active {
+		t.Fatalf("node %d, killed, still leads the quorum", active)
+	}
+	survivors := []string{bs[other-1].Addr, bs[third-1].Addr}
+	acl, err := kgo.NewClient(kgo.SeedBrokers(survivors...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acl.Close()
+	if _, err := kadm.NewClient(acl).CreateTopic(ctx, 3, 2, nil, "after-kill"); err != nil {
+		t.Fatalf("create a topic after the active controller's kill: %v", err)
+	}
+
+	read := map[string]at{}
+	ccl, err := kgo.NewClient(kgo.SeedBrokers(survivors...), kgo.ConsumeTopics("q9"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ccl.Close()
+	for len(read) < total {
+		fs := ccl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("consume after %d records: %v", len(read), err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if prev, dup := read[string(r.Value)]; dup {
+				t.Fatalf("record %s read twice (%v and %d/%d)", r.Value, prev, r.Partition, r.Offset)
+			}
+			read[string(r.Value)] = at{r.Partition, r.Offset}
+		})
+	}
+	for i := range total {
+		if got, ok := read[strconv.Itoa(i)]; !ok || got != ackedAt[i] {
+			t.Fatalf("record %d acknowledged at %v, read at %v (found %v)", i, ackedAt[i], got, ok)
+		}
+	}
+
+	bs[active-1].Restart()
+	adm := kadm.NewClient(cl)
+	for {
+		md, err := adm.Metadata(ctx, "q9")
+		ps := md.Topics["q9"].Partitions
+		if err == nil && len(ps) == 2 && len(ps[0].ISR) == 3 && len(ps[1].ISR) == 3 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node %d never rejoined the ISRs: %+v, %v", active, ps, err)
+		case <-time.After(100 * time.Millisecond): // polling the cluster's metadata: no event to wait on
+		}
+	}
+}
+
+// quorumLeader asks the voters' CONTROLLER listeners (DescribeQuorum)
+// for the quorum's leader until one other than not answers.
+func quorumLeader(ctx context.Context, t *testing.T, bs []*brokerproc.Broker, not int32) int32 {
+	t.Helper()
+	for {
+		for _, b := range bs {
+			if !b.Alive() {
+				continue
+			}
+			cl, err := kgo.NewClient(kgo.SeedBrokers(b.ControllerAddr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := kmsg.NewPtrDescribeQuorumRequest()
+			rt := kmsg.NewDescribeQuorumRequestTopic()
+			rt.Topic = "__cluster_metadata"
+			rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+			req.Topics = append(req.Topics, rt)
+			m, err := cl.SeedBrokers()[0].Request(ctx, req)
+			cl.Close()
+			if err != nil {
+				continue
+			}
+			if id := m.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0].LeaderID; id > 0 && id != not {
+				return id
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the quorum has no leader")
+		case <-time.After(100 * time.Millisecond): // an election in other processes: no event to wait on
+		}
+	}
+}
+
+// createAssignedPartitions creates a topic with one partition per
+// assignment, the first replica of each its leader.
+func createAssignedPartitions(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, assignments ...[]int32) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	for i, ids := range assignments {
+		ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		ra.Partition, ra.Replicas = int32(i), ids
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create %s: %v %+v", topic, err, resp)
+	}
+}
