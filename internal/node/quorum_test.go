@@ -147,9 +147,9 @@ func waitIndex(ctx context.Context, t *testing.T, pub *metadata.Publisher, index
 }
 
 // produce writes n records to topic through node n with acks=all.
-func produce(ctx context.Context, t *testing.T, n *node.Node, topic string, count int) {
+func produce(ctx context.Context, t *testing.T, n *node.Node, topic string, count int, opts ...kgo.Opt) {
 	t.Helper()
-	cl := nodetest.Client(t, n, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	cl := nodetest.Client(t, n, append([]kgo.Opt{kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner())}, opts...)...)
 	for i := range count {
 		cl.Produce(ctx, &kgo.Record{Value: []byte(fmt.Sprint(i))}, func(_ *kgo.Record, err error) {
 			if err != nil {
@@ -178,5 +178,62 @@ func consume(ctx context.Context, t *testing.T, n *node.Node, topic string, want
 	}
 	if got != want {
 		t.Fatalf("read %d records, want %d", got, want)
+	}
+}
+
+// With two of three voters gone the quorum cannot commit: controller
+// work fails with a retriable error within the request's timeout, nobody
+// is fenced, and a partition whose ISR is intact on the survivor keeps
+// taking and serving records. Once the voters return, controller work
+// resumes.
+func TestQuorumLossKeepsDataPlane(t *testing.T) {
+	q := nodetest.StartQuorum(t, 3, func(o *node.Options) {
+		o.SessionTimeout, o.HeartbeatInterval = 2*time.Second, 200*time.Millisecond
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	survivor := q.Nodes[0]
+	cl := nodetest.Client(t, survivor)
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "solo", -1, -1
+	ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+	ra.Replicas = []int32{1}
+	rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	req.Topics = append(req.Topics, rt)
+	if resp, err := req.RequestWith(ctx, cl); err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create solo: %v %+v", err, resp)
+	}
+	q.Crash(1)
+	q.Crash(2)
+
+	// Not idempotent: a first producer id needs a block from the
+	// controller, as in Kafka.
+	produce(ctx, t, survivor, "solo", 100, kgo.DisableIdempotentWrite())
+	consume(ctx, t, survivor, "solo", 100)
+
+	create := kmsg.NewPtrCreateTopicsRequest()
+	ct := kmsg.NewCreateTopicsRequestTopic()
+	ct.Topic, ct.NumPartitions, ct.ReplicationFactor = "no-quorum", 1, 1
+	create.Topics, create.TimeoutMillis = append(create.Topics, ct), 2000
+	start := time.Now()
+	resp, err := create.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Topics[0].ErrorCode; code != kerr.NotController.Code && code != kerr.RequestTimedOut.Code {
+		t.Fatalf("CreateTopics without a quorum: code %d (%v), want NOT_CONTROLLER or REQUEST_TIMED_OUT", code, kerr.ErrorForCode(code))
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("CreateTopics without a quorum answered after %v; its timeout was 2 s", took)
+	}
+	if im := survivor.Metadata().Current(); im.Brokers[1].Fenced || im.Brokers[2].Fenced || im.Brokers[3].Fenced {
+		t.Fatal("a broker was fenced without a quorum")
+	}
+
+	q.Restart(1)
+	q.Restart(2)
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 3, nil, "with-quorum"); err != nil {
+		t.Fatalf("create after the quorum returned: %v", err)
 	}
 }

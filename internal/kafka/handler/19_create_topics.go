@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/config"
+	"github.com/sluice-io/sluice/internal/controller"
 )
 
 func handleCreateTopics(b *Broker, r *Request) *Reply {
@@ -28,7 +29,11 @@ func handleCreateTopics(b *Broker, r *Request) *Reply {
 		ctx, cancel := context.WithTimeout(context.Background(), timeoutOr(req.TimeoutMillis, 30*time.Second))
 		defer cancel()
 		results, err := b.Controller.CreateTopics(ctx, req)
-		for i, res := range results {
+		for i := range req.Topics {
+			var res controller.TopicResult // none when the controller was not reached
+			if i < len(results) {
+				res = results[i]
+			}
 			st := kmsg.NewCreateTopicsResponseTopic()
 			st.Topic = req.Topics[i].Topic
 			st.NumPartitions, st.ReplicationFactor = -1, -1
