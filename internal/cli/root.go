@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sluice-io/sluice/internal/cli/dev"
 )
 
 // Main runs the CLI with args and returns the process exit code.
@@ -57,7 +59,9 @@ Point clients at it:                 localhost:9092`,
 	}
 	root.PersistentFlags().StringSliceVarP(&g.brokers, "brokers", "b", []string{"localhost:9092"},
 		"Kafka bootstrap servers (host:port, comma-separated)")
-	root.AddCommand(newServe())
+	d := dev.New()
+	exitTwoOnUsage(d)
+	root.AddCommand(newServe(), d)
 	addClientCommands(root, g)
 	return root
 }

@@ -54,7 +54,7 @@ func (f *MetadataFollower) Run(ctx context.Context) error {
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(retryPause):
 			}
 		}
 	}
@@ -67,21 +67,34 @@ type applyError struct{ err error }
 func (e *applyError) Error() string { return e.err.Error() }
 func (e *applyError) Unwrap() error { return e.err }
 
-// CatchUp applies everything the voter has committed now: fetches that
+// CatchUp applies everything the voters have committed now: fetches that
 // do not wait, until one brings nothing. A broker does it before it
-// serves, so its replicas start from the cluster's current image.
+// serves, so its replicas start from the cluster's current image. Voters
+// that cannot be reached yet (a cluster starting together) are asked
+// again every retryPause until ctx ends; an entry that does not apply
+// ends it at once.
 func (f *MetadataFollower) CatchUp(ctx context.Context) error {
 	for {
 		before := f.pub.Current().Index
 		after, err := f.step(ctx, 0)
-		if err != nil {
+		var apply *applyError
+		switch {
+		case errors.As(err, &apply):
 			return err
-		}
-		if after == before {
+		case err != nil:
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w (last answer: %w)", ctx.Err(), err)
+			case <-time.After(retryPause):
+			}
+		case after == before:
 			return nil
 		}
 	}
 }
+
+// retryPause paces the fetches after a failed one (a voter restarting).
+const retryPause = 100 * time.Millisecond
 
 // Step runs one fetch, waiting up to Wait for something new, and applies
 // its entries (or the image). It returns the index applied after it.

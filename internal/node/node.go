@@ -399,6 +399,24 @@ func (n *Node) controlledShutdown() {
 	<-n.heartbeatDone // its last beat is answered
 	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(n.opts.SessionTimeout, 9*time.Second))
 	defer cancel()
+	if n.quorum != nil {
+		// A voter of several stops waiting once its quorum has no
+		// leader (the last voters of a cluster stopped together).
+		go func() {
+			defer cancel()
+			for {
+				leader, changed := n.quorum.LeaderWatch()
+				if leader == 0 {
+					return
+				}
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	if _, err := n.remote.Heartbeat(ctx, n.opts.NodeID, true); err != nil {
 		n.opts.Log.Warn("controlled shutdown: the controller did not fence this broker; its partitions move when its session expires", "err", err)
 	}
@@ -433,6 +451,7 @@ func (n *Node) startMetadataFollower(ctx context.Context) (controller.API, error
 		return nil, err
 	}
 	n.follower = f
+	n.opts.Log.Info("catching up with the metadata log of the controllers", "voters", n.opts.ControllerVoters)
 	if err := f.CatchUp(ctx); err != nil {
 		return nil, fmt.Errorf("metadata from the controllers %v: %w", n.opts.ControllerVoters, err)
 	}
