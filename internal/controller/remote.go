@@ -116,6 +116,13 @@ func (r *Remote) request(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 // (a paused process) passes the turn to the others.
 const attemptTimeout = 5 * time.Second
 
+// Ask sends req to the active controller (the quorum's leader) as the
+// broker's own requests go, for requests a broker forwards as they came
+// (DescribeQuorum).
+func (r *Remote) Ask(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	return r.request(ctx, req)
+}
+
 // retryBackoff paces the rounds over the voters while none is active (an
 // election takes about controller.quorum.election.timeout.ms).
 const retryBackoff = 100 * time.Millisecond
@@ -146,6 +153,9 @@ func notController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.BrokerRegistrationResponse:
 		return r.ErrorCode == nc
+	case *kmsg.DescribeQuorumResponse: // a voter that does not lead
+		return r.ErrorCode == nc || (len(r.Topics) > 0 && len(r.Topics[0].Partitions) > 0 &&
+			r.Topics[0].Partitions[0].ErrorCode == kerr.NotLeaderForPartition.Code)
 	}
 	return false
 }

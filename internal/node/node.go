@@ -8,8 +8,8 @@ package node
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/sluice-io/sluice/internal/config"
 	"log/slog"
 	"maps"
 	"net"
@@ -18,6 +18,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sluice-io/sluice/internal/config"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/controller"
@@ -227,7 +230,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	n.txns = txn.New(topts, txn.Deps{Metadata: n.pub, Replicas: n.replicas, Topics: ctrl, ProducerIDs: pids, Groups: n.groups})
 	n.txns.Start()
 	n.pub.Subscribe(n.applyDynamic) // after the coordinators exist
-	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl,
+	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl, Quorum: quorumView{n},
 		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
 		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests, IdleTimeout: opts.IdleTimeout,
@@ -505,7 +508,23 @@ func (n *Node) listenController(b *handler.Broker) error {
 // quorumView is the node's metadata quorum for DescribeQuorum.
 type quorumView struct{ n *Node }
 
-func (v quorumView) Status(ctx context.Context) (raft.Status, error) { return v.n.quorum.Status(ctx) }
+func (v quorumView) Status(ctx context.Context) (raft.Status, error) {
+	if v.n.quorum == nil {
+		return raft.Status{}, errors.New("this broker is not a voter of the metadata quorum")
+	}
+	return v.n.quorum.Status(ctx)
+}
+
+func (v quorumView) Forward(ctx context.Context, req *kmsg.DescribeQuorumRequest) (*kmsg.DescribeQuorumResponse, error) {
+	if v.n.remote == nil {
+		return nil, errors.New("no other voter to ask")
+	}
+	m, err := v.n.remote.Ask(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*kmsg.DescribeQuorumResponse), nil
+}
 
 func (v quorumView) VoterAddr(id uint64) string {
 	for _, p := range v.n.opts.Voters {

@@ -104,6 +104,11 @@ func TestDevCluster(t *testing.T) {
 		t.Fatalf("%d brokers, dev's replicas %v: want 4 brokers and 3 replicas", len(md.Brokers), md.Topics["dev"].Partitions[0].Replicas)
 	}
 
+	quorumOut := run(t, 30*time.Second, nil, sluiceBin, "-b", bootstrap, "cluster", "quorum")
+	if strings.Count(quorumOut, "Leader") != 1 || strings.Count(quorumOut, "Follower") != 2 || strings.Count(quorumOut, "Observer") != 1 {
+		t.Errorf("sluice cluster quorum: want a leader, two followers and an observer:\n%s", quorumOut)
+	}
+
 	cmd.Process.Signal(syscall.SIGINT)
 	for range lines { // drain what it prints while stopping
 	}

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,6 +97,18 @@ func TestClusterKill9ActiveController(t *testing.T) {
 	defer acl.Close()
 	if _, err := kadm.NewClient(acl).CreateTopic(ctx, 3, 2, nil, "after-kill"); err != nil {
 		t.Fatalf("create a topic after the active controller's kill: %v", err)
+	}
+
+	// The CLI, through a survivor: the new leader of the quorum with the
+	// three voters, and both partitions of q9 under-replicated.
+	quorumOut := run(t, 30*time.Second, nil, sluiceBin, "-b", bs[other-1].Addr, "cluster", "quorum")
+	if !strings.Contains(quorumOut, "Leader") || strings.Count(quorumOut, "Follower") != 2 ||
+		strings.Contains(quorumOut, fmt.Sprintf("LEADER          %d\n", active)) {
+		t.Errorf("sluice cluster quorum after the kill:\n%s", quorumOut)
+	}
+	infoOut := run(t, 30*time.Second, nil, sluiceBin, "-b", bs[other-1].Addr, "cluster", "info")
+	if !strings.Contains(infoOut, "UNDER-REPLICATED PARTITIONS  2 (q9/0, q9/1)") {
+		t.Errorf("sluice cluster info after the kill does not flag q9's partitions:\n%s", infoOut)
 	}
 
 	read := map[string]at{}

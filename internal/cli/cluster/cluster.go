@@ -1,5 +1,6 @@
 // Package cluster holds `sluice cluster ...`: views of the whole cluster
-// (today: info), read through Kafka's Metadata request.
+// (info, through Kafka's Metadata request; quorum, through
+// DescribeQuorum).
 package cluster
 
 import (
@@ -10,7 +11,7 @@ import (
 
 // New returns the `cluster` command and its verbs.
 func New(cfg *clientcmd.Config) *cobra.Command {
-	return clientcmd.NewGroup("cluster", "Show the cluster: id, controller, brokers",
+	return clientcmd.NewGroup("cluster", "Show the cluster: id, controller, brokers, metadata quorum",
 		`Inspect the cluster the --brokers flag points at.`,
-		newInfo(cfg))
+		newInfo(cfg), newQuorum(cfg))
 }

@@ -8,7 +8,11 @@ package handler
 // non-leader voters do. Offsets are the metadata log's (raft index + 1
 // is the log end after an entry, docs/format/metadata.md); the
 // observers are the brokers that are not voters and heartbeat to this
-// controller, each at the metadata offset it last reported.
+// controller, each at the metadata offset it last reported. On the
+// client listener a broker answers itself when it leads the quorum and
+// otherwise forwards the request to the voters, as Kafka's brokers do
+// (franz-go and kafka-metadata-quorum --bootstrap-server send it to the
+// broker named controller in Metadata).
 
 import (
 	"context"
@@ -24,11 +28,15 @@ import (
 	"github.com/sluice-io/sluice/internal/raft"
 )
 
-// QuorumView is the metadata quorum as one voter sees it.
+// QuorumView is the metadata quorum as one node sees it.
 type QuorumView interface {
+	// Status is the quorum as this voter sees it; an error on a broker
+	// that is not a voter.
 	Status(ctx context.Context) (raft.Status, error)
 	// VoterAddr is where voter id's CONTROLLER listener is, "" unknown.
 	VoterAddr(id uint64) string
+	// Forward asks the quorum's leader.
+	Forward(ctx context.Context, req *kmsg.DescribeQuorumRequest) (*kmsg.DescribeQuorumResponse, error)
 }
 
 func handleDescribeQuorum(b *Broker, r *Request) *Reply {
@@ -47,6 +55,9 @@ func handleDescribeQuorum(b *Broker, r *Request) *Reply {
 	ctx, cancel := context.WithTimeout(r.Ctx, 5*time.Second)
 	defer cancel()
 	st, err := b.Quorum.Status(ctx)
+	if b.Settings.Endpoint != ControllerEndpoint && (err != nil || st.Leader != uint64(b.Settings.NodeID)) {
+		return forwardDescribeQuorum(b, r, req)
+	}
 	if err != nil {
 		resp.ErrorCode = kerr.RequestTimedOut.Code
 		return Now(resp)
@@ -79,6 +90,24 @@ func handleDescribeQuorum(b *Broker, r *Request) *Reply {
 		resp.Nodes = append(resp.Nodes, n)
 	}
 	return Now(resp)
+}
+
+// forwardDescribeQuorum answers with the quorum leader's answer, at the
+// version the client asked for.
+func forwardDescribeQuorum(b *Broker, r *Request, req *kmsg.DescribeQuorumRequest) *Reply {
+	version := req.GetVersion()
+	return Later(func() kmsg.Response {
+		ctx, cancel := context.WithTimeout(r.Ctx, 30*time.Second)
+		defer cancel()
+		fwd := *req
+		resp, err := b.Quorum.Forward(ctx, &fwd)
+		if err != nil {
+			resp = kmsg.NewPtrDescribeQuorumResponse()
+			resp.ErrorCode, resp.ErrorMessage = controllerErrorCode(err), errorMessage(err)
+		}
+		resp.SetVersion(version)
+		return resp
+	})
 }
 
 func leaderID(id uint64) int32 {

@@ -104,6 +104,7 @@ func apis() []api {
 	set(42, 0, handleDeleteGroups)
 	set(44, 0, handleIncrementalAlterConfigs)
 	set(47, 0, handleOffsetDelete)
+	set(55, 0, handleDescribeQuorum)
 	set(57, 0, handleUpdateFeatures)
 	set(60, 0, handleDescribeCluster)
 	set(61, 0, handleDescribeProducers)
