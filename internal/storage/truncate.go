@@ -19,6 +19,19 @@ func (l *Log) TruncateTo(off model.Offset) error {
 		return err
 	}
 	if off >= l.next {
+		// Nothing to cut, but an epoch may start at the log end: this
+		// replica led in it (MakeLeader assigned it) and wrote nothing
+		// before another leader was elected. Left in place, every fetch
+		// would name it as the last fetched epoch, the leader would
+		// answer the same divergence, and the follower would truncate to
+		// the same offset forever (found by the fault suite: a paused
+		// leader never rejoined the ISR). Kafka's truncateTo drops it too.
+		if l.epochs.truncateFromEnd(l.next) {
+			if err := l.epochs.persist(); err != nil {
+				l.failLocked(err)
+				return fmt.Errorf("truncate to %d: %w: %w", off, ErrLogFailed, err)
+			}
+		}
 		return nil
 	}
 	if err := l.removeMarkLocked(); err != nil { // before any byte it covers goes

@@ -90,3 +90,28 @@ func TestRollReplacesEmptyFirstSegment(t *testing.T) {
 	}
 	readAll(t, l, l.LogStartOffset())
 }
+
+// An epoch that starts at the log end (this replica led in it and wrote
+// nothing) goes with a truncation to the log end, which cuts no byte:
+// kept, it made a follower name it in every fetch and truncate to the
+// same offset forever.
+func TestTruncateToEndDropsEpochStartingThere(t *testing.T) {
+	cfg := testConfig()
+	l := segLog(t, cfg, 35, 0)
+	l.AssignEpoch(3, 12)
+	l.AssignEpoch(4, 35) // led from the end, appended nothing
+	if err := l.TruncateTo(35); err != nil {
+		t.Fatal(err)
+	}
+	if l.LogEndOffset() != 35 {
+		t.Fatalf("end %d, want 35", l.LogEndOffset())
+	}
+	es := l.LeaderEpochs()
+	if len(es) == 0 || es[len(es)-1].Epoch != 3 {
+		t.Fatalf("epochs %v after truncating to the end, want the last to be 3", es)
+	}
+	l2 := crashAndOpen(t, l, cfg)
+	if es := l2.LeaderEpochs(); len(es) == 0 || es[len(es)-1].Epoch != 3 {
+		t.Fatalf("epochs %v after a crash, want the last to be 3", es)
+	}
+}
