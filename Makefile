@@ -2,16 +2,18 @@
 GO ?= go
 BIN := bin/sluice
 
-.PHONY: build run test test-race e2e fuzz fuzz-long wirefuzz bench lint verify clean
+.PHONY: build run test test-race e2e chaos fuzz fuzz-long wirefuzz bench lint verify clean
 
 FUZZTIME ?= 10m
 WIREFUZZ ?= 1h
+CHAOS ?= 100
 
 build: ; $(GO) build -o $(BIN) ./cmd/sluice
 run: build ; ./$(BIN) serve
 test: ; scripts/test-deps.sh && $(GO) vet ./... && $(GO) test -race -timeout 20m ./...
 test-race: ; $(GO) test -race ./...
 e2e: build ; $(GO) test -race -count=1 ./tests/e2e/...
+chaos: ; $(GO) test -count=1 -timeout 0 -v -run '^TestFaults$$' ./tests/faults/ -faults.n=$(CHAOS)
 fuzz: ; scripts/fuzz.sh 60s
 fuzz-long: ; scripts/fuzz.sh $(FUZZTIME)
 wirefuzz: ; $(GO) test -count=1 -timeout 0 -v -run '^TestWireFuzz$$' ./tests/wirefuzz/ -wirefuzz.duration=$(WIREFUZZ)

@@ -126,7 +126,12 @@ func Start(t testing.TB, bin string, o Options) *Broker {
 func (b *Broker) stopAtCleanup() {
 	b.t.Cleanup(func() {
 		if err := b.Stop(); err != nil {
-			b.t.Errorf("%v:\n%s", err, b.Tail(8192))
+			// The whole log (with the goroutine dump) goes to a file.
+			path := filepath.Join(os.TempDir(), fmt.Sprintf("sluice-stuck-%d.log", b.Pid()))
+			if werr := os.WriteFile(path, []byte(b.Log()), 0o644); werr != nil {
+				path = werr.Error()
+			}
+			b.t.Errorf("%v (whole log: %s):\n%s", err, path, b.Tail(8192))
 		} else if b.t.Failed() {
 			b.t.Logf("the broker's log ends:\n%s", b.Tail(4096))
 		}
@@ -213,19 +218,27 @@ func (b *Broker) Alive() bool {
 }
 
 // Stop sends SIGTERM and waits up to 30 s for the exit; a broker that did
-// not stop is killed and reported. A broker already exited is left alone.
+// not stop is made to dump its goroutines (SIGQUIT), killed and reported. A broker already exited is left alone.
 func (b *Broker) Stop() error {
 	if b.cmd == nil || !b.Alive() {
 		return nil
 	}
 	b.cmd.Process.Signal(syscall.SIGTERM)
+	b.cmd.Process.Signal(syscall.SIGCONT) // a paused broker must run to stop
 	select {
 	case <-b.exited:
 		return nil
 	case <-time.After(30 * time.Second):
-		b.cmd.Process.Kill()
-		<-b.exited
-		return fmt.Errorf("sluice did not stop within 30 s of SIGTERM")
+		// SIGQUIT makes the Go runtime print every goroutine's stack
+		// into the log before it exits: where the stop hangs.
+		b.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-b.exited:
+		case <-time.After(5 * time.Second):
+			b.cmd.Process.Kill()
+			<-b.exited
+		}
+		return fmt.Errorf("sluice did not stop within 30 s of SIGTERM (goroutines dumped by SIGQUIT in its log)")
 	}
 }
 

@@ -3,39 +3,66 @@ package brokerproc
 import (
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 // StartQuorum starts n combined nodes (process.roles=broker,controller,
 // node ids 1..n), every one a voter of controller.quorum.voters, with
-// settings added to each, and waits until all accept connections (each
+// o.Settings added to each, and waits until all accept connections (each
 // serves once the quorum elected a leader, so they start together). They
 // are stopped when the test ends.
 func StartQuorum(t testing.TB, bin string, n int, o Options) []*Broker {
 	t.Helper()
-	bs := make([]*Broker, n)
+	specs := make([]Spec, n)
 	voters := make([]string, n)
-	for i := range bs {
-		b := &Broker{t: t, bin: bin, o: o, DataDir: t.TempDir()}
-		b.Addr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
-		b.ControllerAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
-		voters[i] = fmt.Sprintf("%d@%s", i+1, b.ControllerAddr)
-		bs[i] = b
+	for i := range specs {
+		specs[i] = Spec{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), ControllerAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(t))}
+		voters[i] = fmt.Sprintf("%d@%s", i+1, specs[i].ControllerAddr)
 	}
-	for i, b := range bs {
-		b.args = []string{"serve",
-			"--set", fmt.Sprintf("listeners=PLAINTEXT://%s,CONTROLLER://%s", b.Addr, b.ControllerAddr),
-			"--set", fmt.Sprintf("node.id=%d", i+1),
-			"--set", "controller.quorum.voters=" + strings.Join(voters, ","),
-			"--set", "log.dirs=" + b.DataDir}
-		for _, s := range o.Settings {
-			b.args = append(b.args, "--set", s)
+	for i := range specs {
+		specs[i].Settings = append([]string{
+			fmt.Sprintf("listeners=PLAINTEXT://%s,CONTROLLER://%s", specs[i].Addr, specs[i].ControllerAddr),
+			fmt.Sprintf("node.id=%d", i+1),
+			"controller.quorum.voters=" + strings.Join(voters, ","),
+		}, o.Settings...)
+	}
+	return StartNodes(t, bin, specs, o)
+}
+
+// Spec is one node of StartNodes: where its listeners are and every
+// setting but log.dirs.
+type Spec struct {
+	Addr           string // the Kafka listener's bound address (readiness is checked there)
+	ControllerAddr string // the CONTROLLER listener's, "" for none
+	Settings       []string
+}
+
+// StartNodes starts one node per spec, each with its own temp data dir
+// and Wrap/StartTimeout from o, all at once, and waits until every one
+// accepts connections. They are stopped when the test ends.
+func StartNodes(t testing.TB, bin string, specs []Spec, o Options) []*Broker {
+	t.Helper()
+	bs := make([]*Broker, len(specs))
+	for i, s := range specs {
+		b := &Broker{t: t, bin: bin, o: o, DataDir: t.TempDir(), Addr: s.Addr, ControllerAddr: s.ControllerAddr}
+		b.args = []string{"serve", "--set", "log.dirs=" + b.DataDir}
+		for _, kv := range s.Settings {
+			b.args = append(b.args, "--set", kv)
 		}
 		b.launch()
 		b.stopAtCleanup()
+		bs[i] = b
 	}
 	for _, b := range bs {
 		b.waitReady()
 	}
 	return bs
 }
+
+// Pause stops the process with SIGSTOP (it keeps its sockets and state
+// but answers nothing); Resume continues it.
+func (b *Broker) Pause() { b.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (b *Broker) Resume() { b.cmd.Process.Signal(syscall.SIGCONT) }

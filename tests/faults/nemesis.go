@@ -1,0 +1,136 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Fault is one kind of fault the nemesis injects: Inject breaks something
+// and returns how to repair it.
+type Fault struct {
+	Name   string
+	Inject func(ctx context.Context, c *Cluster) (heal func(), err error)
+}
+
+// FaultRecord is one injected fault: when it started, when it was healed
+// and when the cluster was whole again.
+type FaultRecord struct {
+	Name                     string
+	Node                     int // node id it hit, 0 for several
+	Start, Healed, Recovered time.Time
+	Unavailable              time.Duration // the longest wait for an acknowledgement from Start to Recovered
+	RecoveryErr              error
+}
+
+// The suite's faults. hold is how long a fault lasts before it is
+// healed: longer than the session timeout (1.5 s), so that the cluster
+// notices.
+func faults(hold time.Duration) []Fault {
+	wait := func(ctx context.Context) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(hold): // the fault's duration
+		}
+	}
+	return []Fault{
+		{"kill -9 a partition leader", func(ctx context.Context, c *Cluster) (func(), error) {
+			n, err := c.leaderNode(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.Nodes[n-1].Kill9()
+			wait(ctx)
+			return func() { c.Nodes[n-1].Restart() }, nil
+		}},
+		{"SIGSTOP a partition leader", func(ctx context.Context, c *Cluster) (func(), error) {
+			n, err := c.leaderNode(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.Nodes[n-1].Pause()
+			wait(ctx)
+			return func() { c.Nodes[n-1].Resume() }, nil
+		}},
+		{"cut a partition leader off", func(ctx context.Context, c *Cluster) (func(), error) {
+			n, err := c.leaderNode(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.Cut(n - 1)
+			wait(ctx)
+			return func() { c.Heal(n - 1) }, nil
+		}},
+		{"kill -9 the active controller", func(ctx context.Context, c *Cluster) (func(), error) {
+			n := c.ActiveController(ctx)
+			if n <= 0 {
+				return nil, fmt.Errorf("no active controller")
+			}
+			c.Nodes[n-1].Kill9()
+			wait(ctx)
+			return func() { c.Nodes[n-1].Restart() }, nil
+		}},
+		{"kill -9 a follower", func(ctx context.Context, c *Cluster) (func(), error) {
+			n, err := c.leaderNode(ctx)
+			if err != nil {
+				return nil, err
+			}
+			f := n%len(c.Nodes) + 1
+			c.Nodes[f-1].Kill9()
+			wait(ctx)
+			return func() { c.Nodes[f-1].Restart() }, nil
+		}},
+		{"cut the active controller off", func(ctx context.Context, c *Cluster) (func(), error) {
+			n := c.ActiveController(ctx)
+			if n <= 0 {
+				return nil, fmt.Errorf("no active controller")
+			}
+			c.Cut(int(n) - 1)
+			wait(ctx)
+			return func() { c.Heal(int(n) - 1) }, nil
+		}},
+		{"rolling restart (SIGTERM)", func(ctx context.Context, c *Cluster) (func(), error) {
+			for _, b := range c.Nodes {
+				if err := b.Stop(); err != nil {
+					return nil, err
+				}
+				b.Restart()
+				if err := c.Healthy(ctx, suiteTopic); err != nil {
+					return nil, err
+				}
+			}
+			return func() {}, nil
+		}},
+	}
+}
+
+// suiteTopic is the topic the workload writes.
+const suiteTopic = "faults"
+
+// leaderNode is the node leading the suite topic's partition 0.
+func (c *Cluster) leaderNode(ctx context.Context) (int, error) {
+	n := c.Leader(ctx, suiteTopic, 0)
+	if n <= 0 {
+		return 0, fmt.Errorf("partition %s/0 has no leader", suiteTopic)
+	}
+	return int(n), nil
+}
+
+// unavailable is the longest wait for an acknowledgement from start
+// until the first acknowledgement after end: from start to the first one,
+// or between two.
+func unavailable(acks []time.Time, start, end time.Time) time.Duration {
+	var worst time.Duration
+	last := start
+	for _, a := range acks {
+		if a.Before(start) {
+			continue
+		}
+		worst = max(worst, a.Sub(last))
+		last = a
+		if a.After(end) {
+			return worst
+		}
+	}
+	return max(worst, end.Sub(last)) // no acknowledgement after end (yet)
+}
