@@ -106,6 +106,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 		return acksZeroReply(b, r, resp)
 	}
 	if len(waits) == 0 {
+		b.addProduceLeaderHints(resp)
 		return Now(resp)
 	}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
@@ -113,6 +114,7 @@ func handleProduce(b *Broker, r *Request) *Reply {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		waitDurable(ctx, waits)
+		b.addProduceLeaderHints(resp)
 		return resp
 	})
 }

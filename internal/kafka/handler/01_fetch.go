@@ -95,6 +95,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
 	resp := &sc.resp
 	resp.Topics = slices.Grow(resp.Topics[:0], len(req.Topics))[:len(req.Topics)]
 	sc.parts = sc.parts[:0]
+	resp.NodeEndpoints = resp.NodeEndpoints[:0]
 	im := b.Metadata.Current()
 	budget := req.MaxBytes
 	if budget <= 0 {
@@ -115,6 +116,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest, sc *fetchScratch) int {
 			*sp = wire.NewFetchPartition(rp.Partition, 0)
 			part, end := b.fetchPartition(t, req.GetVersion(), rp, sp, from)
 			if part == nil {
+				b.fetchLeaderHint(im, req.GetVersion(), t, sp, resp)
 				continue
 			}
 			lim := readLimits{upTo: sp.HighWatermark, end: end}
