@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -219,12 +220,36 @@ func checkReplicas(im *metadata.Image, ids []int32, want int) ([]model.NodeID, *
 	return out, nil, ""
 }
 
+// liveBrokers lists the unfenced brokers for placement, rack-alternated
+// as Kafka's rack-aware assignment orders them: the first broker of each
+// rack (racks in name order), then the second of each, and so on. Round
+// robin over that list (spread) puts a partition's consecutive replicas
+// on different racks while the racks last; without racks it is id order.
 func liveBrokers(im *metadata.Image) []model.NodeID {
-	var out []model.NodeID
+	byRack := map[string][]model.NodeID{}
+	var racks []string
 	for _, id := range im.BrokerIDs() {
-		if !im.Brokers[id].Fenced {
-			out = append(out, id)
+		b := im.Brokers[id]
+		if b.Fenced {
+			continue
+		}
+		if byRack[b.Rack] == nil {
+			racks = append(racks, b.Rack)
+		}
+		byRack[b.Rack] = append(byRack[b.Rack], id)
+	}
+	slices.Sort(racks)
+	var out []model.NodeID
+	for i := 0; ; i++ {
+		added := false
+		for _, r := range racks {
+			if i < len(byRack[r]) {
+				out = append(out, byRack[r][i])
+				added = true
+			}
+		}
+		if !added {
+			return out
 		}
 	}
-	return out
 }

@@ -39,6 +39,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 	eff := newEffective(cfg, cfg.NodeID, log)
 	return Options{
 		NodeID:             cfg.NodeID,
+		Rack:               cfg.Rack,
 		ControllerListener: controllerListener(cfg),
 		ControllerVoters:   controllerAddrs(cfg),
 		Voters:             quorumPeers(cfg),

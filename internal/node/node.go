@@ -48,6 +48,9 @@ type Listener struct {
 type Options struct {
 	NodeID  model.NodeID
 	DataDir string
+	// Rack is broker.rack: registered with the broker, it spreads the
+	// replicas of new partitions over racks.
+	Rack string
 	// SessionTimeout and HeartbeatInterval are broker.session.timeout.ms
 	// and broker.heartbeat.interval.ms; zero means Kafka's 9 s and 2 s.
 	SessionTimeout, HeartbeatInterval time.Duration
@@ -246,7 +249,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	host, port := advertised(opts.Listener, n.server.Addr())
-	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port}); err != nil {
+	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack}); err != nil {
 		return nil, err
 	}
 	if n.remote != nil {

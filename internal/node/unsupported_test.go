@@ -108,9 +108,10 @@ func TestFromConfigRoles(t *testing.T) {
 		t.Fatalf("controller: controller listener %v, voters %v %v", c.ControllerListener, c.ControllerVoters, c.Voters)
 	}
 	v := load(map[string]string{"node.id": "2", "listeners": "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093",
-		"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093", "controller.quorum.election.timeout.ms": "1500"})
+		"controller.quorum.voters": "1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093", "controller.quorum.election.timeout.ms": "1500",
+		"broker.rack": "r2"})
 	want := []raft.Peer{{ID: 1, Addr: "127.0.0.1:19093"}, {ID: 2, Addr: "127.0.0.1:29093"}, {ID: 3, Addr: "127.0.0.1:39093"}}
-	if !slices.Equal(v.Voters, want) || len(v.ControllerVoters) != 0 || v.ElectionTimeout != 1500*time.Millisecond {
-		t.Fatalf("voter of three: voters %v, controller voters %v, election timeout %v", v.Voters, v.ControllerVoters, v.ElectionTimeout)
+	if !slices.Equal(v.Voters, want) || len(v.ControllerVoters) != 0 || v.ElectionTimeout != 1500*time.Millisecond || v.Rack != "r2" {
+		t.Fatalf("voter of three: voters %v, controller voters %v, election timeout %v, rack %q", v.Voters, v.ControllerVoters, v.ElectionTimeout, v.Rack)
 	}
 }
