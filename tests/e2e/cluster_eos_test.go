@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluice-io/sluice/tests/brokerproc"
+)
+
+// TestClusterEOSChainSurvivesCoordinatorKill: three combined nodes; a
+// franz-go consume-transform-produce chain (GroupTransactSession:
+// read_committed input, transactional output with the consumed offsets
+// in the same transaction) copies 3,000 records from "in" to "out". When
+// a third of them are copied, the broker that is the chain's transaction
+// coordinator is killed with SIGKILL. The chain carries on through the
+// new coordinator, and "out", read committed, holds every input record
+// exactly once.
+func TestClusterEOSChainSurvivesCoordinatorKill(t *testing.T) {
+	t.Parallel()
+	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
+		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2",
+			"offsets.topic.replication.factor=3", "transaction.state.log.replication.factor=3", "transaction.state.log.min.isr=2",
+			"default.replication.factor=3", "group.initial.rebalance.delay.ms=0"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var seeds []string
+	for _, b := range bs {
+		seeds = append(seeds, b.Addr)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for _, topic := range []string{"in", "out"} {
+		if _, err := adm.CreateTopic(ctx, 3, 3, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const total = 3000
+	for i := range total {
+		cl.Produce(ctx, &kgo.Record{Topic: "in", Value: []byte(strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				t.Errorf("produce input: %v", err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(seeds...), kgo.TransactionalID("chain"),
+		kgo.ConsumerGroup("chain-g"), kgo.ConsumeTopics("in"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.MetadataMinAge(250*time.Millisecond), kgo.TransactionTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	copied, killed := 0, false
+	done := make(chan struct{})
+	go readOut(ctx, t, seeds, total, done)
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			t.Fatalf("the chain stalled: %d records copied in committed transactions", copied)
+		default:
+		}
+		if !killed && copied >= total/3 {
+			co := adm.FindTxnCoordinators(ctx, "chain")
+			c, ok := co["chain"]
+			if !ok || c.Err != nil {
+				t.Fatalf("find the chain's transaction coordinator: %+v", co)
+			}
+			t.Logf("killing node %d, the transaction coordinator, after %d records", c.NodeID, copied)
+			bs[c.NodeID-1].Kill9()
+			killed = true
+		}
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+		fs := sess.PollRecords(pctx, 50) // small transactions: the kill lands mid-run
+		pcancel()
+		if fs.NumRecords() == 0 {
+			continue
+		}
+		if err := sess.Begin(); err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			sess.Produce(ctx, &kgo.Record{Topic: "out", Value: []byte("x-" + string(r.Value))}, nil)
+		})
+		committed, err := sess.End(ctx, kgo.TryCommit)
+		if err != nil {
+			t.Logf("end of a transaction of %d records: %v (it was aborted; the records come again)", fs.NumRecords(), err)
+			continue
+		}
+		if committed {
+			copied += fs.NumRecords()
+		}
+	}
+}
+
+// readOut reads "out" committed until every input record is there once,
+// then closes done; a duplicate fails the test.
+func readOut(ctx context.Context, t *testing.T, seeds []string, total int, done chan<- struct{}) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics("out"), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer cl.Close()
+	seen := map[string]string{}
+	for len(seen) < total {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Errorf("out holds %d of %d records", len(seen), total)
+			return
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			at := fmt.Sprintf("%d/%d", r.Partition, r.Offset)
+			if prev, dup := seen[string(r.Value)]; dup {
+				t.Errorf("%s is in out twice, at %s and %s", r.Value, prev, at)
+			}
+			seen[string(r.Value)] = at
+		})
+	}
+	for i := range total {
+		if _, ok := seen["x-"+strconv.Itoa(i)]; !ok {
+			t.Errorf("x-%d missing from out", i)
+		}
+	}
+	close(done)
+}
