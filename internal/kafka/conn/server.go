@@ -136,6 +136,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve accepts connections until Close.
 func (s *Server) Serve() error {
+	// Under mu, as Close: a Close that came first is not raced by an Add
+	// on the WaitGroup it waits on (a node stopped during its start).
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	if s.cfg.IdleTimeout >= 0 {
 		s.wg.Add(1)
 		go func() {
@@ -143,6 +150,7 @@ func (s *Server) Serve() error {
 			s.sweepIdle()
 		}()
 	}
+	s.mu.Unlock()
 	var backoff time.Duration
 	for {
 		c, err := s.ln.Accept()
@@ -169,8 +177,7 @@ func (s *Server) Serve() error {
 			s.log.Info("refused connection", "remote", c.RemoteAddr().String(), "err", err)
 			continue
 		}
-		s.wg.Add(1)
-		go func() {
+		go func() { // admit counted it in wg
 			defer s.wg.Done()
 			defer s.untrack(cn)
 			s.serveConn(cn)
@@ -213,6 +220,7 @@ func (s *Server) admit(c net.Conn) (*connection, error) {
 	}
 	s.q.counts[ip]++
 	s.q.total++
+	s.wg.Add(1) // under mu, before Close can wait
 	ctx, cancel := context.WithCancel(context.Background())
 	cn := &connection{c: c, ip: ip, ctx: ctx, cancel: cancel, lastActive: time.Now()}
 	s.conns[cn] = struct{}{}
