@@ -73,6 +73,13 @@ func errorCode(err error) int16 {
 // clients retry on the active one), else REQUEST_TIMED_OUT, as Kafka
 // answers when the quorum did not commit in time.
 func controllerError(err error) *kerr.Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The request's time ran out looking for an active controller:
+		// REQUEST_TIMED_OUT, as Kafka's forwarding answers. The last
+		// voter's NOT_CONTROLLER (wrapped in err too) would have the
+		// client retry the whole timeout again (franz-go does, 30 s).
+		return kerr.RequestTimedOut
+	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		return ke
