@@ -20,9 +20,16 @@ func (l PartitionLog) Append(b []byte) (model.Offset, error) {
 	return l.Partition.AppendCoordinator(b, l.Clock.Now().UnixMilli())
 }
 
-// ReadBatches copies whole batches from the log into dst.
+// ReadBatches copies whole batches from the log into dst, up to the log
+// end, not the high watermark: a coordinator loads when its node becomes
+// the partition's leader, whose high watermark may still be the one it
+// had as a follower, below records its old leader committed; they are
+// committed again once the followers fetch from it (a leader never cuts
+// its own log). Read to the high watermark, the new coordinator lost the
+// offsets committed just before the old one died (found by
+// TestGroupOffsetsSurviveCoordinatorCrash).
 func (l PartitionLog) ReadBatches(dst []byte, from model.Offset, maxBytes int) ([]byte, error) {
-	c, err := l.Read(from, int32(min(maxBytes, 1<<30)), true)
+	c, err := l.ReadLog(from, l.LogEndOffset(), int32(min(maxBytes, 1<<30)), true)
 	if err != nil || c.Empty() {
 		return dst, err
 	}

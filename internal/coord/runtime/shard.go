@@ -45,7 +45,10 @@ type Shard struct {
 }
 
 // Load replays log into m and returns the running shard, after
-// m.Loaded ran. ctx bounds the replay.
+// m.Loaded ran. ctx bounds the replay and the shard's durability waits,
+// the one of what m.Loaded writes included: a load whose first write
+// cannot commit (its partition's followers are gone) ends when its slot
+// unloads instead of holding the broker's shutdown forever.
 func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error) {
 	DefaultClockLogger(&opts.Clock, &opts.Logger)
 	if err := replay(ctx, log, m, opts.Logger); err != nil {
@@ -53,8 +56,9 @@ func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error)
 	}
 	s := &Shard{log: log, m: m, clock: opts.Clock, logger: opts.Logger, onFailure: opts.OnFailure,
 		timers: map[string]*timer{}, builder: batch.NewBuilder(batch.NewBatchInfo(batch.CodecNone))}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancel(ctx)
 	if err := s.Run(m.Loaded); err != nil {
+		s.cancel()
 		return nil, err
 	}
 	return s, nil

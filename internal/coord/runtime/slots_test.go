@@ -402,6 +402,16 @@ func TestSlotsRoute(t *testing.T) {
 func TestSlotsFindCoordinatorCreatesTopicOnce(t *testing.T) {
 	f := newFixture(t)
 	f.slots.Start()
+	// Two live brokers cannot hold a replication factor of 3: no topic,
+	// COORDINATOR_NOT_AVAILABLE (it was once capped at 2, and the state
+	// stayed on two brokers after the third came).
+	if node, code, err := f.slots.FindCoordinator(context.Background(), "early"); node != -1 || code != codeCoordinatorNotAvailable || err == nil {
+		t.Fatalf("FindCoordinator with 2 of 3 brokers: %d, %d, %v", node, code, err)
+	}
+	if len(f.creates) != 0 {
+		t.Fatalf("%d creations with 2 of 3 brokers", len(f.creates))
+	}
+	f.publish(metadata.Record{Broker: &metadata.BrokerRecord{ID: 3}})
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
@@ -420,9 +430,8 @@ func TestSlotsFindCoordinatorCreatesTopicOnce(t *testing.T) {
 	for _, c := range rt.Configs {
 		configs[c.Name] = *c.Value
 	}
-	// Two live brokers cap the replication factor and min.insync.replicas.
-	if rt.Topic != testTopic || rt.NumPartitions != 3 || rt.ReplicationFactor != 2 ||
-		configs["cleanup.policy"] != "compact" || configs["min.insync.replicas"] != "2" {
+	if rt.Topic != testTopic || rt.NumPartitions != 3 || rt.ReplicationFactor != 3 ||
+		configs["cleanup.policy"] != "compact" || configs["min.insync.replicas"] != "3" {
 		t.Fatalf("created %s: %d partitions, replication factor %d, configs %v", rt.Topic, rt.NumPartitions, rt.ReplicationFactor, configs)
 	}
 	if _, _, err := f.slots.FindCoordinator(context.Background(), "later"); err != nil || len(f.creates) != 0 {
@@ -432,6 +441,7 @@ func TestSlotsFindCoordinatorCreatesTopicOnce(t *testing.T) {
 
 func TestSlotsFindCoordinatorUnavailable(t *testing.T) {
 	f := newFixture(t)
+	f.publish(metadata.Record{Broker: &metadata.BrokerRecord{ID: 3}})
 	f.slots.Start()
 	f.createFn = func(*kmsg.CreateTopicsRequest) error { return errors.New("no quorum") }
 	if node, code, err := f.slots.FindCoordinator(context.Background(), "k"); node != -1 || code != codeCoordinatorNotAvailable || err == nil {

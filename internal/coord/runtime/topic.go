@@ -27,14 +27,19 @@ type TopicCreator interface {
 type InternalTopic struct {
 	Name              string
 	Partitions        int32
-	ReplicationFactor int16 // capped at the live brokers
+	ReplicationFactor int16 // offsets.topic.replication.factor or its transaction twin
 	// Configs are the topic configs; "min.insync.replicas", when set, is
 	// capped at the replication factor used.
 	Configs map[string]string
 }
 
-// CreateInternalTopic creates t unless im already has it, with a
-// replication factor of at most the live brokers. A concurrent creation
+// CreateInternalTopic creates t unless im already has it, with its
+// configured replication factor. Fewer live brokers than that is an error
+// (FindCoordinator answers COORDINATOR_NOT_AVAILABLE, which clients
+// retry), as in Kafka: capping it, as Sluice once did, made a cluster
+// whose first request came before every broker registered keep its group
+// offsets on one broker forever, and lose them with it (found by
+// TestClusterGroupCoordinatorMoves). A concurrent creation
 // (TOPIC_ALREADY_EXISTS) is success. It returns the replication factor
 // used (0 when the topic existed).
 func CreateInternalTopic(ctx context.Context, im *metadata.Image, creator TopicCreator, t InternalTopic) (int, error) {
@@ -47,9 +52,9 @@ func CreateInternalTopic(ctx context.Context, im *metadata.Image, creator TopicC
 			live++
 		}
 	}
-	rf := min(int(t.ReplicationFactor), live)
-	if rf < 1 {
-		return 0, fmt.Errorf("no live broker for %s", t.Name)
+	rf := int(t.ReplicationFactor)
+	if rf > live {
+		return 0, fmt.Errorf("%d live broker(s), fewer than the replication factor %d of %s: waiting for more brokers", live, rf, t.Name)
 	}
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.Name, t.Partitions, int16(rf)
