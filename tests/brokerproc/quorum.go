@@ -1,10 +1,15 @@
 package brokerproc
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // StartQuorum starts n combined nodes (process.roles=broker,controller,
@@ -57,7 +62,43 @@ func StartNodes(t testing.TB, bin string, specs []Spec, o Options) []*Broker {
 	for _, b := range bs {
 		b.waitReady()
 	}
+	for _, b := range bs {
+		b.waitBrokers(len(bs))
+	}
 	return bs
+}
+
+// waitBrokers waits until the broker's Metadata lists n brokers: its
+// port accepts before it has registered, and a request made before every
+// broker registered may meet a smaller cluster (a replication factor
+// refused, an internal topic not created yet).
+func (b *Broker) waitBrokers(n int) {
+	b.t.Helper()
+	timeout := b.o.StartTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer cl.Close()
+	for {
+		req := kmsg.NewPtrMetadataRequest()
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		m, err := cl.SeedBrokers()[0].Request(rctx, req)
+		rcancel()
+		if err == nil && len(m.(*kmsg.MetadataResponse).Brokers) >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("broker at %s does not list %d brokers (%v):\n%s", b.Addr, n, err, b.Tail(4096))
+		case <-time.After(20 * time.Millisecond): // other processes registering: no event to wait on
+		}
+	}
 }
 
 // Pause stops the process with SIGSTOP (it keeps its sockets and state

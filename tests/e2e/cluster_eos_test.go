@@ -140,3 +140,82 @@ func readOut(ctx context.Context, t *testing.T, seeds []string, total int, done 
 	}
 	close(done)
 }
+
+// TestClusterGroupCoordinatorMoves: a group's committed offsets survive
+// the SIGKILL of its coordinator's broker; FindCoordinator then names
+// another broker, which answers OffsetFetch with the same offsets and
+// takes new commits.
+func TestClusterGroupCoordinatorMoves(t *testing.T) {
+	t.Parallel()
+	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
+		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2",
+			"offsets.topic.replication.factor=3", "default.replication.factor=3"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var seeds []string
+	for _, b := range bs {
+		seeds = append(seeds, b.Addr)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "g-topic"); err != nil {
+		t.Fatal(err)
+	}
+	offsets := kadm.Offsets{}
+	for p := range int32(3) {
+		offsets.Add(kadm.Offset{Topic: "g-topic", Partition: p, At: int64(100 + p), LeaderEpoch: -1})
+	}
+	if err := adm.CommitAllOffsets(ctx, "g", offsets); err != nil {
+		t.Fatal(err)
+	}
+	before := adm.FindGroupCoordinators(ctx, "g")["g"]
+	if before.Err != nil {
+		t.Fatal(before.Err)
+	}
+	bs[before.NodeID-1].Kill9()
+	// A client bootstrapped to the survivors (franz-go keeps dialling a
+	// dead seed broker for requests that may go to any broker).
+	var survivors []string
+	for _, b := range bs {
+		if b.Alive() {
+			survivors = append(survivors, b.Addr)
+		}
+	}
+	scl, err := kgo.NewClient(kgo.SeedBrokers(survivors...), kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scl.Close()
+	adm = kadm.NewClient(scl)
+
+	var after kadm.FindCoordinatorResponse
+	for {
+		after = adm.FindGroupCoordinators(ctx, "g")["g"]
+		if after.Err == nil && after.NodeID != before.NodeID {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the group's coordinator did not move from node %d: %+v", before.NodeID, after)
+		case <-time.After(100 * time.Millisecond): // fencing happens in other processes: no event to wait on
+		}
+	}
+	got, err := adm.FetchOffsets(ctx, "g")
+	if err != nil {
+		t.Fatalf("fetch offsets after the coordinator moved: %v", err)
+	}
+	for p := range int32(3) {
+		if o, ok := got.Lookup("g-topic", p); !ok || o.At != int64(100+p) {
+			t.Fatalf("partition %d: offset %+v after the coordinator moved to node %d, want %d", p, o, after.NodeID, 100+p)
+		}
+	}
+	offsets = kadm.Offsets{}
+	offsets.Add(kadm.Offset{Topic: "g-topic", Partition: 0, At: 500, LeaderEpoch: -1})
+	if err := adm.CommitAllOffsets(ctx, "g", offsets); err != nil {
+		t.Fatalf("commit through the new coordinator: %v", err)
+	}
+}
