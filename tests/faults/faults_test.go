@@ -82,7 +82,8 @@ func TestFaults(t *testing.T) {
 		rec := FaultRecord{Name: f.Name, Start: time.Now()}
 		heal, err := f.Inject(ctx, c)
 		if err != nil {
-			t.Fatalf("fault %d (%s): %v", k+1, f.Name, err)
+			t.Errorf("fault %d (%s): %v", k+1, f.Name, err)
+			break // the history so far is still checked
 		}
 		heal()
 		rec.Healed = time.Now()

@@ -62,9 +62,9 @@ func faults(hold time.Duration) []Fault {
 			return func() { c.Heal(n - 1) }, nil
 		}},
 		{"kill -9 the active controller", func(ctx context.Context, c *Cluster) (func(), error) {
-			n := c.ActiveController(ctx)
-			if n <= 0 {
-				return nil, fmt.Errorf("no active controller")
+			n, err := c.activeNode(ctx)
+			if err != nil {
+				return nil, err
 			}
 			c.Nodes[n-1].Kill9()
 			wait(ctx)
@@ -81,13 +81,13 @@ func faults(hold time.Duration) []Fault {
 			return func() { c.Nodes[f-1].Restart() }, nil
 		}},
 		{"cut the active controller off", func(ctx context.Context, c *Cluster) (func(), error) {
-			n := c.ActiveController(ctx)
-			if n <= 0 {
-				return nil, fmt.Errorf("no active controller")
+			n, err := c.activeNode(ctx)
+			if err != nil {
+				return nil, err
 			}
-			c.Cut(int(n) - 1)
+			c.Cut(n - 1)
 			wait(ctx)
-			return func() { c.Heal(int(n) - 1) }, nil
+			return func() { c.Heal(n - 1) }, nil
 		}},
 		{"rolling restart (SIGTERM)", func(ctx context.Context, c *Cluster) (func(), error) {
 			for _, b := range c.Nodes {
@@ -114,6 +114,24 @@ func (c *Cluster) leaderNode(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("partition %s/0 has no leader", suiteTopic)
 	}
 	return int(n), nil
+}
+
+// activeNode is the active controller's node id, waiting up to 30 s for
+// the quorum to have one (an election after the previous fault).
+func (c *Cluster) activeNode(ctx context.Context) (int, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if n := c.ActiveController(ctx); n > 0 {
+			return int(n), nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return 0, fmt.Errorf("no active controller for 30 s")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond): // an election in other processes: no event to wait on
+		}
+	}
 }
 
 // unavailable is the longest wait for an acknowledgement from start
