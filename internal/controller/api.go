@@ -26,6 +26,8 @@ type API interface {
 	// AlterPartition commits a leader's ISR proposal; the code says why
 	// not (alter_partition.go).
 	AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, error)
+	// ElectLeaders runs preferred or unclean elections (elect_leaders.go).
+	ElectLeaders(ctx context.Context, req *kmsg.ElectLeadersRequest) ([]ElectResult, error)
 }
 
 var _ API = (*Controller)(nil)

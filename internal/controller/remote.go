@@ -153,6 +153,8 @@ func notController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.BrokerRegistrationResponse:
 		return r.ErrorCode == nc
+	case *kmsg.ElectLeadersResponse:
+		return r.ErrorCode == nc || (len(r.Topics) > 0 && len(r.Topics[0].Partitions) > 0 && r.Topics[0].Partitions[0].ErrorCode == nc)
 	case *kmsg.DescribeQuorumResponse: // a voter that does not lead
 		return r.ErrorCode == nc || (len(r.Topics) > 0 && len(r.Topics[0].Partitions) > 0 &&
 			r.Topics[0].Partitions[0].ErrorCode == kerr.NotLeaderForPartition.Code)
@@ -375,4 +377,24 @@ func (r *Remote) Register(ctx context.Context, b metadata.BrokerRecord) error {
 		return fmt.Errorf("register broker %d: %w", b.ID, e)
 	}
 	return nil
+}
+
+// ElectLeaders forwards req.
+func (r *Remote) ElectLeaders(ctx context.Context, req *kmsg.ElectLeadersRequest) ([]ElectResult, error) {
+	m, err := r.write(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*kmsg.ElectLeadersResponse)
+	var out []ElectResult
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			e := errFor(p.ErrorCode)
+			if e == nil {
+				e = errFor(resp.ErrorCode)
+			}
+			out = append(out, ElectResult{Topic: t.Topic, Partition: p.Partition, Err: e, Message: deref(p.ErrorMessage)})
+		}
+	}
+	return out, nil
 }

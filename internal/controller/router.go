@@ -83,3 +83,7 @@ func (r *Router) Register(ctx context.Context, b metadata.BrokerRecord) error {
 func (r *Router) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, error) {
 	return route(r, func(a API) (*kerr.Error, error) { return a.AlterPartition(ctx, u) })
 }
+
+func (r *Router) ElectLeaders(ctx context.Context, req *kmsg.ElectLeadersRequest) ([]ElectResult, error) {
+	return route(r, func(a API) ([]ElectResult, error) { return a.ElectLeaders(ctx, req) })
+}

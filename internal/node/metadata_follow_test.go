@@ -170,7 +170,7 @@ func TestControllerListenerAPIs(t *testing.T) {
 	for _, k := range resp.(*kmsg.ApiVersionsResponse).ApiKeys {
 		keys = append(keys, k.ApiKey)
 	}
-	if want := []int16{1, 18, 19, 20, 33, 37, 44, 55, 56, 57, 59, 62, 63, 67}; !slices.Equal(keys, want) {
+	if want := []int16{1, 18, 19, 20, 33, 37, 43, 44, 55, 56, 57, 59, 62, 63, 67}; !slices.Equal(keys, want) {
 		t.Fatalf("controller listener serves %v, want %v", keys, want)
 	}
 	if _, err := seed.Request(ctx, kmsg.NewPtrMetadataRequest()); err == nil {

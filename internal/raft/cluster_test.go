@@ -170,6 +170,14 @@ func TestClusterReplicatesAndFailsOver(t *testing.T) {
 		t.Fatalf("WaitLeader = %d, %v; want %d", got, err, leader)
 	}
 
+	failOver(t, c, leader)
+}
+
+// failOver has leader replicate 40 entries, stops it, has the next leader
+// replicate 40 more, then restarts the old leader, which catches up as a
+// follower: every node holds all 80, in order.
+func failOver(t *testing.T, c *testCluster, leader uint64) {
+	t.Helper()
 	want := payloadList(0, 40)
 	var last uint64
 	for _, p := range want {

@@ -14,25 +14,7 @@ import (
 // up, as over the in-memory network.
 func TestTCPTransportElectsAndFailsOver(t *testing.T) {
 	c := newTCPCluster(t, 3, 10000)
-	leader := c.waitLeader(0)
-	var last uint64
-	want := payloadList(0, 30)
-	for _, p := range want {
-		last = propose(t, c.nodes[leader], p)
-	}
-	c.checkSame(last, want)
-
-	c.stop(leader)
-	next := c.waitLeader(leader)
-	more := payloadList(30, 60)
-	for _, p := range more {
-		last = propose(t, c.nodes[next], p)
-	}
-	c.checkSame(last, append(want, more...))
-
-	c.start(leader)
-	c.waitLeader(0)
-	c.checkSame(last, append(want, more...))
+	failOver(t, c, c.waitLeader(0))
 }
 
 // A lagging voter catches up from a snapshot sent over TCP.

@@ -107,3 +107,28 @@ func (b *Broker) Pause() { b.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Resume continues a paused process (SIGCONT).
 func (b *Broker) Resume() { b.cmd.Process.Signal(syscall.SIGCONT) }
+
+// QuorumLeader asks the voter whose CONTROLLER listener is at addr for
+// the metadata quorum's leader (DescribeQuorum): its node id, 0 when the
+// voter knows none.
+func QuorumLeader(ctx context.Context, addr string) (int32, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	rt := kmsg.NewDescribeQuorumRequestTopic()
+	rt.Topic = "__cluster_metadata"
+	rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+	req.Topics = append(req.Topics, rt)
+	m, err := cl.SeedBrokers()[0].Request(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	resp := m.(*kmsg.DescribeQuorumResponse)
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		return 0, fmt.Errorf("DescribeQuorum from %s names no metadata partition", addr)
+	}
+	return max(resp.Topics[0].Partitions[0].LeaderID, 0), nil
+}

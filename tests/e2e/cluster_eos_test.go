@@ -9,8 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-io/sluice/tests/brokerproc"
 )
 
 // TestClusterEOSChainSurvivesCoordinatorKill: three combined nodes; a
@@ -23,16 +21,10 @@ import (
 // exactly once.
 func TestClusterEOSChainSurvivesCoordinatorKill(t *testing.T) {
 	t.Parallel()
-	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
-		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2",
-			"offsets.topic.replication.factor=3", "transaction.state.log.replication.factor=3", "transaction.state.log.min.isr=2",
-			"default.replication.factor=3", "group.initial.rebalance.delay.ms=0"}})
+	bs, seeds := startVoters(t, "offsets.topic.replication.factor=3", "transaction.state.log.replication.factor=3",
+		"transaction.state.log.min.isr=2", "default.replication.factor=3", "group.initial.rebalance.delay.ms=0")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	var seeds []string
-	for _, b := range bs {
-		seeds = append(seeds, b.Addr)
-	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MetadataMinAge(250*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -147,15 +139,9 @@ func readOut(ctx context.Context, t *testing.T, seeds []string, total int, done 
 // takes new commits.
 func TestClusterGroupCoordinatorMoves(t *testing.T) {
 	t.Parallel()
-	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
-		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2",
-			"offsets.topic.replication.factor=3", "default.replication.factor=3"}})
+	bs, seeds := startVoters(t, "offsets.topic.replication.factor=3", "default.replication.factor=3")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var seeds []string
-	for _, b := range bs {
-		seeds = append(seeds, b.Addr)
-	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.MetadataMinAge(250*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

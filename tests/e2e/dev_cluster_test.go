@@ -109,6 +109,12 @@ func TestDevCluster(t *testing.T) {
 		t.Errorf("sluice cluster quorum: want a leader, two followers and an observer:\n%s", quorumOut)
 	}
 
+	// Leaders are the preferred replicas already: nothing to elect.
+	electOut := run(t, 30*time.Second, nil, sluiceBin, "-b", bootstrap, "cluster", "leaders", "elect", "dev")
+	if !strings.Contains(electOut, "dev    0          ELECTION_NOT_NEEDED") {
+		t.Errorf("sluice cluster leaders elect dev:\n%s", electOut)
+	}
+
 	cmd.Process.Signal(syscall.SIGINT)
 	for range lines { // drain what it prints while stopping
 	}

@@ -29,14 +29,9 @@ import (
 // and rejoins both ISRs.
 func TestClusterKill9ActiveController(t *testing.T) {
 	t.Parallel()
-	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
-		Settings: []string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2"}})
+	bs, seeds := startVoters(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var seeds []string
-	for _, b := range bs {
-		seeds = append(seeds, b.Addr)
-	}
 	active := quorumLeader(ctx, t, bs, 0)
 	other := active%3 + 1
 	third := other%3 + 1
@@ -151,8 +146,22 @@ func TestClusterKill9ActiveController(t *testing.T) {
 	}
 }
 
-// quorumLeader asks the voters' CONTROLLER listeners (DescribeQuorum)
-// for the quorum's leader until one other than not answers.
+// startVoters starts three combined nodes, all voters, with short
+// sessions (a dead broker is fenced within 1.5 s), min.insync.replicas=2
+// and the extra settings, and returns them with their Kafka addresses.
+func startVoters(t *testing.T, extra ...string) ([]*brokerproc.Broker, []string) {
+	t.Helper()
+	bs := brokerproc.StartQuorum(t, sluiceBin, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
+		Settings: append([]string{"broker.session.timeout.ms=1500", "broker.heartbeat.interval.ms=300", "min.insync.replicas=2"}, extra...)})
+	var seeds []string
+	for _, b := range bs {
+		seeds = append(seeds, b.Addr)
+	}
+	return bs, seeds
+}
+
+// quorumLeader asks the live voters (DescribeQuorum) for the quorum's
+// leader until one other than not answers.
 func quorumLeader(ctx context.Context, t *testing.T, bs []*brokerproc.Broker, not int32) int32 {
 	t.Helper()
 	for {
@@ -160,21 +169,7 @@ func quorumLeader(ctx context.Context, t *testing.T, bs []*brokerproc.Broker, no
 			if !b.Alive() {
 				continue
 			}
-			cl, err := kgo.NewClient(kgo.SeedBrokers(b.ControllerAddr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := kmsg.NewPtrDescribeQuorumRequest()
-			rt := kmsg.NewDescribeQuorumRequestTopic()
-			rt.Topic = "__cluster_metadata"
-			rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-			req.Topics = append(req.Topics, rt)
-			m, err := cl.SeedBrokers()[0].Request(ctx, req)
-			cl.Close()
-			if err != nil {
-				continue
-			}
-			if id := m.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0].LeaderID; id > 0 && id != not {
+			if id, err := brokerproc.QuorumLeader(ctx, b.ControllerAddr); err == nil && id > 0 && id != not {
 				return id
 			}
 		}

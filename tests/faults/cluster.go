@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/tests/brokerproc"
 )
@@ -134,23 +133,10 @@ func (c *Cluster) ActiveController(ctx context.Context) int32 {
 		if !b.Alive() {
 			continue
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(b.ControllerAddr))
-		if err != nil {
-			continue
-		}
-		req := kmsg.NewPtrDescribeQuorumRequest()
-		rt := kmsg.NewDescribeQuorumRequestTopic()
-		rt.Topic = "__cluster_metadata"
-		rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-		req.Topics = append(req.Topics, rt)
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		m, err := cl.SeedBrokers()[0].Request(rctx, req)
+		id, err := brokerproc.QuorumLeader(rctx, b.ControllerAddr)
 		cancel()
-		cl.Close()
-		if err != nil {
-			continue
-		}
-		if id := m.(*kmsg.DescribeQuorumResponse).Topics[0].Partitions[0].LeaderID; id > 0 {
+		if err == nil && id > 0 {
 			return id
 		}
 	}

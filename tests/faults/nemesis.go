@@ -27,68 +27,41 @@ type FaultRecord struct {
 // healed: longer than the session timeout (1.5 s), so that the cluster
 // notices.
 func faults(hold time.Duration) []Fault {
-	wait := func(ctx context.Context) {
-		select {
-		case <-ctx.Done():
-		case <-time.After(hold): // the fault's duration
+	// hit picks a node, breaks it with act, holds the fault and returns
+	// undo as the repair.
+	hit := func(pick func(*Cluster, context.Context) (int, error), act, undo func(c *Cluster, i int)) func(context.Context, *Cluster) (func(), error) {
+		return func(ctx context.Context, c *Cluster) (func(), error) {
+			n, err := pick(c, ctx)
+			if err != nil {
+				return nil, err
+			}
+			act(c, n-1)
+			select {
+			case <-ctx.Done():
+			case <-time.After(hold): // the fault's duration
+			}
+			return func() { undo(c, n-1) }, nil
 		}
 	}
+	kill := func(c *Cluster, i int) { c.Nodes[i].Kill9() }
+	restart := func(c *Cluster, i int) { c.Nodes[i].Restart() }
+	pause := func(c *Cluster, i int) { c.Nodes[i].Pause() }
+	resume := func(c *Cluster, i int) { c.Nodes[i].Resume() }
+	cut := (*Cluster).Cut
+	heal := (*Cluster).Heal
+	leader := (*Cluster).leaderNode
+	controller := (*Cluster).activeNode
+	follower := func(c *Cluster, ctx context.Context) (int, error) {
+		n, err := c.leaderNode(ctx)
+		return n%len(c.Nodes) + 1, err
+	}
 	return []Fault{
-		{"kill -9 a partition leader", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.leaderNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c.Nodes[n-1].Kill9()
-			wait(ctx)
-			return func() { c.Nodes[n-1].Restart() }, nil
-		}},
-		{"SIGSTOP a partition leader", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.leaderNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c.Nodes[n-1].Pause()
-			wait(ctx)
-			return func() { c.Nodes[n-1].Resume() }, nil
-		}},
-		{"cut a partition leader off", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.leaderNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c.Cut(n - 1)
-			wait(ctx)
-			return func() { c.Heal(n - 1) }, nil
-		}},
-		{"kill -9 the active controller", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.activeNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c.Nodes[n-1].Kill9()
-			wait(ctx)
-			return func() { c.Nodes[n-1].Restart() }, nil
-		}},
-		{"kill -9 a follower", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.leaderNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			f := n%len(c.Nodes) + 1
-			c.Nodes[f-1].Kill9()
-			wait(ctx)
-			return func() { c.Nodes[f-1].Restart() }, nil
-		}},
-		{"cut the active controller off", func(ctx context.Context, c *Cluster) (func(), error) {
-			n, err := c.activeNode(ctx)
-			if err != nil {
-				return nil, err
-			}
-			c.Cut(n - 1)
-			wait(ctx)
-			return func() { c.Heal(n - 1) }, nil
-		}},
+		{"kill -9 a partition leader", hit(leader, kill, restart)},
+		{"SIGSTOP a partition leader", hit(leader, pause, resume)},
+		{"cut a partition leader off", hit(leader, cut, heal)},
+		{"kill -9 the active controller", hit(controller, kill, restart)},
+		{"kill -9 a follower", hit(follower, kill, restart)},
+		{"cut the active controller off", hit(controller, cut, heal)},
 		{"rolling restart (SIGTERM)", func(ctx context.Context, c *Cluster) (func(), error) {
 			for _, b := range c.Nodes {
 				if err := b.Stop(); err != nil {

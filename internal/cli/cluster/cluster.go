@@ -1,6 +1,6 @@
 // Package cluster holds `sluice cluster ...`: views of the whole cluster
 // (info, through Kafka's Metadata request; quorum, through
-// DescribeQuorum).
+// DescribeQuorum; leaders elect, through ElectLeaders).
 package cluster
 
 import (
@@ -11,7 +11,7 @@ import (
 
 // New returns the `cluster` command and its verbs.
 func New(cfg *clientcmd.Config) *cobra.Command {
-	return clientcmd.NewGroup("cluster", "Show the cluster: id, controller, brokers, metadata quorum",
+	return clientcmd.NewGroup("cluster", "Show the cluster (id, controller, brokers, metadata quorum) and elect leaders",
 		`Inspect the cluster the --brokers flag points at.`,
-		newInfo(cfg), newQuorum(cfg))
+		newInfo(cfg), newQuorum(cfg), newLeaders(cfg))
 }

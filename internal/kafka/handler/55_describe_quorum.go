@@ -8,7 +8,8 @@ package handler
 // non-leader voters do. Offsets are the metadata log's (raft index + 1
 // is the log end after an entry, docs/format/metadata.md); the
 // observers are the brokers that are not voters and heartbeat to this
-// controller, each at the metadata offset it last reported. On the
+// controller, each at the metadata offset it last reported (-1 before
+// its first heartbeat to this controller). On the
 // client listener a broker answers itself when it leads the quorum and
 // otherwise forwards the request to the voters, as Kafka's brokers do
 // (franz-go and kafka-metadata-quorum --bootstrap-server send it to the
@@ -24,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/raft"
 )
@@ -135,31 +137,31 @@ func millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// observers lists the brokers with a session that are not voters.
+// observers lists the registered brokers that are not voters, each at
+// the metadata offset and time of its last heartbeat to this controller
+// (-1 before its first one).
 func observers(b *Broker, st raft.Status) []kmsg.DescribeQuorumResponseTopicPartitionReplicaState {
-	if b.Sessions == nil {
-		return nil
+	var seen map[model.NodeID]controller.Seen
+	if b.Sessions != nil {
+		seen = b.Sessions.Sessions()
 	}
-	seen := b.Sessions.Sessions()
-	ids := make([]model.NodeID, 0, len(seen))
-	for id := range seen {
-		if !slices.ContainsFunc(st.Voters, func(v raft.VoterStatus) bool { return v.ID == uint64(id) }) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
 	var out []kmsg.DescribeQuorumResponseTopicPartitionReplicaState
-	for _, id := range ids {
-		s := seen[id]
-		end := s.MetadataOffset + 1
-		if s.MetadataOffset < 0 {
-			end = -1
+	for _, id := range b.Metadata.Current().BrokerIDs() {
+		if slices.ContainsFunc(st.Voters, func(v raft.VoterStatus) bool { return v.ID == uint64(id) }) {
+			continue
 		}
-		caughtUp := time.Time{}
-		if end > int64(st.Commit) {
-			caughtUp = s.At
+		s, ok := seen[id]
+		end, at, caughtUp := int64(-1), time.Time{}, time.Time{}
+		if ok {
+			at = s.At
+			if s.MetadataOffset >= 0 {
+				end = s.MetadataOffset + 1
+			}
+			if end > int64(st.Commit) {
+				caughtUp = s.At
+			}
 		}
-		out = append(out, replicaState(int32(id), end, s.At, caughtUp, false))
+		out = append(out, replicaState(int32(id), end, at, caughtUp, false))
 	}
 	return out
 }

@@ -1,0 +1,79 @@
+package controller
+
+import (
+	"context"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/metadata"
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+func electReq(typ int8, topic string, parts ...int32) *kmsg.ElectLeadersRequest {
+	req := kmsg.NewPtrElectLeadersRequest()
+	req.ElectionType = typ
+	if topic != "" {
+		rt := kmsg.NewElectLeadersRequestTopic()
+		rt.Topic, rt.Partitions = topic, parts
+		req.Topics = append(req.Topics, rt)
+	}
+	return req
+}
+
+// setPartition overwrites partition p of topic t.
+func (tc *testCluster) setPartition(t *testing.T, id model.TopicID, p int32, leader model.NodeID, isr ...model.NodeID) {
+	t.Helper()
+	cur := tc.image().TopicIDs[id].Partitions[p]
+	rec := metadata.PartitionRecord{TopicID: id, Partition: p, Leader: leader, LeaderEpoch: cur.LeaderEpoch + 1, Epoch: cur.Epoch + 1,
+		Replicas: cur.Replicas, ISR: isr}
+	data, err := metadata.EncodeEntry([]metadata.Record{{Partition: &rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.q.Propose(context.Background(), data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Preferred elections move leadership back to the first replica when it
+// is in sync and live; unclean ones give a leaderless partition its first
+// live replica, outside the ISR if need be.
+func TestElectLeaders(t *testing.T) {
+	tc := newTestCluster(t, Options{NumPartitions: 1, DefaultReplicationFactor: 1}, 1, 2, 3)
+	id := tc.createTopic(t, "e", []int32{1, 2, 3}, []int32{2, 3, 1}, []int32{3, 1, 2})
+	tc.setPartition(t, id, 0, 2, 1, 2, 3) // preferred 1 in sync, not leading
+	tc.setPartition(t, id, 1, 3, 3)       // preferred 2 out of sync
+	ctx := context.Background()
+
+	res, err := tc.c.ElectLeaders(ctx, electReq(ElectPreferred, "e", 0, 1, 2, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*kerr.Error{nil, kerr.PreferredLeaderNotAvailable, kerr.ElectionNotNeeded, kerr.UnknownTopicOrPartition}
+	for i, r := range res {
+		if r.Err != want[i] {
+			t.Errorf("preferred election of e/%d: %v, want %v", r.Partition, r.Err, want[i])
+		}
+	}
+	p0 := tc.image().Topics["e"].Partitions[0]
+	if p0.Leader != 1 || p0.LeaderEpoch != 2 {
+		t.Fatalf("e/0 after the preferred election: leader %d epoch %d, want 1 and 2", p0.Leader, p0.LeaderEpoch)
+	}
+
+	// e/1 loses its leader and its last ISR member (3 fenced, ISR {3}).
+	tc.register(t, 3, true)
+	tc.setPartition(t, id, 1, -1, 3)
+	res, err = tc.c.ElectLeaders(ctx, electReq(ElectUnclean, "e", 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != kerr.ElectionNotNeeded || res[1].Err != nil {
+		t.Fatalf("unclean elections: %+v", res)
+	}
+	p1 := tc.image().Topics["e"].Partitions[1]
+	if p1.Leader != 2 || len(p1.ISR) != 1 || p1.ISR[0] != 2 {
+		t.Fatalf("e/1 after the unclean election: leader %d ISR %v, want 2 and [2]", p1.Leader, p1.ISR)
+	}
+}
