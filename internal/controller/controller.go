@@ -46,6 +46,10 @@ type Options struct {
 	ValidateTopicConfigs func(map[string]string) error
 	// ValidateBrokerConfigs checks dynamic broker config changes.
 	ValidateBrokerConfigs func(map[string]string) error
+	// UncleanLeaderElection is unclean.leader.election.enable as it holds
+	// for topic t (its override, else the cluster's dynamic default,
+	// else the static one); nil is false.
+	UncleanLeaderElection func(im *metadata.Image, t *metadata.Topic) bool
 }
 
 // Controller writes metadata changes. Safe for concurrent use.

@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -75,5 +77,39 @@ func TestElectLeaders(t *testing.T) {
 	p1 := tc.image().Topics["e"].Partitions[1]
 	if p1.Leader != 2 || len(p1.ISR) != 1 || p1.ISR[0] != 2 {
 		t.Fatalf("e/1 after the unclean election: leader %d ISR %v, want 2 and [2]", p1.Leader, p1.ISR)
+	}
+}
+
+// With unclean.leader.election.enable, a partition whose last live ISR
+// member is fenced goes to its first live replica, with an ISR of itself;
+// without it, it stays leaderless until an ISR member returns. Turned on
+// later, the periodic check elects the leaderless partitions.
+func TestUncleanElectionOnFence(t *testing.T) {
+	unclean := map[string]bool{}
+	tc := newTestCluster(t, Options{NumPartitions: 1, DefaultReplicationFactor: 1,
+		UncleanLeaderElection: func(_ *metadata.Image, t *metadata.Topic) bool { return unclean[t.Name] }}, 1, 2, 3)
+	onID := tc.createTopic(t, "on", []int32{1, 2, 3})
+	offID := tc.createTopic(t, "off", []int32{1, 2, 3})
+	unclean["on"] = true
+	tc.setPartition(t, onID, 0, 1, 1) // the ISR shrank to the leader alone
+	tc.setPartition(t, offID, 0, 1, 1)
+
+	s := NewSessions(tc.c, 9, time.Minute, slog.New(slog.DiscardHandler))
+	if err := s.Shutdown(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	on, off := tc.image().Topics["on"].Partitions[0], tc.image().Topics["off"].Partitions[0]
+	if on.Leader != 2 || len(on.ISR) != 1 || on.ISR[0] != 2 {
+		t.Fatalf("unclean topic after its last ISR member left: leader %d ISR %v, want 2 and [2]", on.Leader, on.ISR)
+	}
+	if off.Leader != -1 {
+		t.Fatalf("clean topic after its last ISR member left: leader %d, want -1", off.Leader)
+	}
+	unclean["off"] = true
+	if _, err := tc.c.run(context.Background(), tc.c.uncleanRecords); err != nil {
+		t.Fatal(err)
+	}
+	if off = tc.image().Topics["off"].Partitions[0]; off.Leader != 2 || len(off.ISR) != 1 {
+		t.Fatalf("after turning unclean election on: leader %d ISR %v, want 2 and [2]", off.Leader, off.ISR)
 	}
 }

@@ -92,7 +92,7 @@ func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
 		return ErrNotActive
 	}
 	s.log.Info("fencing broker: it is shutting down", "broker", id)
-	_, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return fenceRecords(im, id) })
+	_, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return s.c.fenceRecords(im, id) })
 	return err
 }
 
@@ -149,9 +149,14 @@ func (s *Sessions) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if s.c.Active() {
+				if _, err := s.c.run(ctx, s.c.uncleanRecords); err != nil && ctx.Err() == nil {
+					s.log.Error("unclean leader election", "err", err)
+				}
+			}
 			for _, id := range s.expired(now) {
 				s.log.Warn("fencing broker: no heartbeat within broker.session.timeout.ms", "broker", id, "timeout", s.timeout)
-				if _, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return fenceRecords(im, id) }); err != nil && ctx.Err() == nil {
+				if _, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return s.c.fenceRecords(im, id) }); err != nil && ctx.Err() == nil {
 					s.log.Error("fence broker", "broker", id, "err", err)
 				}
 			}
@@ -186,8 +191,51 @@ func (s *Sessions) expired(now time.Time) []model.NodeID {
 }
 
 // fenceRecords fences broker id and moves its partitions' leadership and
-// ISR membership away from it.
-func fenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
+// ISR membership away from it; a partition left without a live ISR member
+// goes to its first live replica when the topic allows unclean leader
+// election (uncleanLeader).
+func (c *Controller) fenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
+	return fenceRecords(im, id, func(t *metadata.Topic) bool { return c.unclean(im, t) })
+}
+
+// unclean reports whether unclean.leader.election.enable holds for t.
+func (c *Controller) unclean(im *metadata.Image, t *metadata.Topic) bool {
+	return c.opts.UncleanLeaderElection != nil && c.opts.UncleanLeaderElection(im, t)
+}
+
+// uncleanLeader is the first live replica of a partition whose ISR has
+// no live member left, with an ISR of itself (Kafka's unclean election:
+// what it lacks of the old leader's log is lost), or -1.
+func uncleanLeader(im *metadata.Image, p metadata.Partition, dead model.NodeID) model.NodeID {
+	for _, r := range p.Replicas {
+		if b := im.Brokers[r]; r != dead && b != nil && !b.Fenced {
+			return r
+		}
+	}
+	return -1
+}
+
+// uncleanRecords elects leaders for the partitions without one whose
+// topic allows unclean election (it may have been turned on after they
+// lost their leader, as Kafka's controller checks periodically).
+func (c *Controller) uncleanRecords(im *metadata.Image) []metadata.Record {
+	var recs []metadata.Record
+	for _, name := range im.TopicNames() {
+		t := im.Topics[name]
+		for i, p := range t.Partitions {
+			if p.Leader >= 0 || !c.unclean(im, t) {
+				continue
+			}
+			if l := uncleanLeader(im, p, -1); l >= 0 {
+				recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
+					Leader: l, LeaderEpoch: p.LeaderEpoch + 1, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: []model.NodeID{l}}})
+			}
+		}
+	}
+	return recs
+}
+
+func fenceRecords(im *metadata.Image, id model.NodeID, unclean func(*metadata.Topic) bool) []metadata.Record {
 	b := im.Brokers[id]
 	if b == nil || b.Fenced {
 		return nil
@@ -212,6 +260,11 @@ func fenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
 					if slices.Contains(isr, r) && !fenced(r) {
 						leader = r
 						break
+					}
+				}
+				if leader < 0 && unclean(t) {
+					if leader = uncleanLeader(im, p, id); leader >= 0 {
+						isr = []model.NodeID{leader}
 					}
 				}
 				leaderEpoch++

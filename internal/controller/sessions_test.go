@@ -34,7 +34,7 @@ func fenceImage(t *testing.T) *metadata.Image {
 
 func TestFenceMovesLeadershipAndISR(t *testing.T) {
 	im := fenceImage(t)
-	next, err := im.Apply(2, fenceRecords(im, 2))
+	next, err := im.Apply(2, fenceRecords(im, 2, func(*metadata.Topic) bool { return false }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestFenceMovesLeadershipAndISR(t *testing.T) {
 			t.Errorf("partition %d after fencing 2: %+v, want %+v", i, p, w)
 		}
 	}
-	if !next.Brokers[2].Fenced || len(fenceRecords(next, 2)) != 0 {
+	if !next.Brokers[2].Fenced || len(fenceRecords(next, 2, func(*metadata.Topic) bool { return false })) != 0 {
 		t.Fatal("broker 2 not fenced, or fenced twice")
 	}
 	back, err := next.Apply(3, unfenceRecords(next, 2))
