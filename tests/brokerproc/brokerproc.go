@@ -135,6 +135,11 @@ func (b *Broker) stopAtCleanup() {
 		} else if b.t.Failed() {
 			b.t.Logf("the broker's log ends:\n%s", b.Tail(4096))
 		}
+		// A race-built broker reports a data race on its output and
+		// carries on: the test must not pass over it.
+		if r := b.Races(); r != "" {
+			b.t.Errorf("the broker at %s reported a data race:\n%s", b.Addr, r)
+		}
 	})
 }
 
@@ -268,6 +273,16 @@ func (b *Broker) Log() string {
 func (b *Broker) Tail(n int) string {
 	s := b.Log()
 	return s[max(0, len(s)-n):]
+}
+
+// Races returns the first data race report in the log, or "".
+func (b *Broker) Races() string {
+	s := b.Log()
+	i := strings.Index(s, "WARNING: DATA RACE")
+	if i < 0 {
+		return ""
+	}
+	return s[i:min(len(s), i+8192)]
 }
 
 // Panics returns the log around the first line that tells of a panic, or
