@@ -85,9 +85,10 @@ type Broker struct {
 	args []string
 	o    Options
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	state  *os.ProcessState // set once exited is closed
+	cmd         *exec.Cmd
+	exited      chan struct{}
+	readyBefore int              // readyLine's count in the log before the last launch
+	state       *os.ProcessState // set once exited is closed
 
 	logMu sync.Mutex
 	log   strings.Builder
@@ -154,6 +155,7 @@ func (b *Broker) Restart() {
 // launch starts the process without waiting for it to serve.
 func (b *Broker) launch() {
 	b.t.Helper()
+	b.readyBefore = strings.Count(b.Log(), readyLine)
 	name, args := b.bin, b.args
 	if len(b.o.Wrap) > 0 {
 		name, args = b.o.Wrap[0], append(append(slices.Clone(b.o.Wrap[1:]), b.bin), b.args...)
@@ -186,7 +188,13 @@ func (b *Broker) launch() {
 	go b.sampleRSS(cmd.Process.Pid, exited)
 }
 
-// waitReady waits until the Kafka port accepts connections.
+// readyLine is what sluice serve logs once it serves.
+const readyLine = `msg="sluice ready"`
+
+// waitReady waits until this start of the broker has logged that it is
+// ready and its Kafka port accepts connections. The log line matters: the
+// port, free when chosen, may have been taken meanwhile by another test's
+// broker, which would accept in its place.
 func (b *Broker) waitReady() {
 	b.t.Helper()
 	timeout := b.o.StartTimeout
@@ -197,9 +205,11 @@ func (b *Broker) waitReady() {
 		if !b.Alive() {
 			b.t.Fatalf("sluice exited during start (%v):\n%s", b.state, b.Tail(4096))
 		}
-		if c, err := net.DialTimeout("tcp", b.Addr, time.Second); err == nil {
-			c.Close()
-			return
+		if strings.Count(b.Log(), readyLine) > b.readyBefore {
+			if c, err := net.DialTimeout("tcp", b.Addr, time.Second); err == nil {
+				c.Close()
+				return
+			}
 		}
 		time.Sleep(20 * time.Millisecond) // polling a port: no event to wait on
 	}
