@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,17 +63,5 @@ func TestClusterKill9LeaderKcatIdempotent(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("kcat: %v\n%s", err, stderr.String())
 	}
-	next := 0
-	for next < count {
-		fs := cl.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("consume after %d records: %v", next, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if string(r.Value) != strconv.Itoa(next) || r.Offset != int64(next) {
-				t.Fatalf("record at offset %d is %q, want %d", r.Offset, r.Value, next)
-			}
-			next++
-		})
-	}
+	readSequence(ctx, t, cl, count)
 }

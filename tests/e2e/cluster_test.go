@@ -232,6 +232,14 @@ func TestClusterKill9LeaderConfluentIdempotent(t *testing.T) {
 			t.Fatalf("value %d acknowledged at offset %d, want %d", i, o, i)
 		}
 	}
+	readSequence(ctx, t, cl, count)
+}
+
+// readSequence consumes through cl until count records are read and
+// fails unless record i holds the value i at offset i: every record once,
+// in order, with no gap.
+func readSequence(ctx context.Context, t *testing.T, cl *kgo.Client, count int) {
+	t.Helper()
 	next := 0
 	for next < count {
 		fs := cl.PollFetches(ctx)
