@@ -190,9 +190,18 @@ func TestClusterGroupCoordinatorMoves(t *testing.T) {
 		case <-time.After(100 * time.Millisecond): // fencing happens in other processes: no event to wait on
 		}
 	}
-	got, err := adm.FetchOffsets(ctx, "g")
-	if err != nil {
-		t.Fatalf("fetch offsets after the coordinator moved: %v", err)
+	// Brokers learn the move one after the other: one may still name the
+	// dead coordinator for a moment, and the client retries, as any does.
+	var got kadm.OffsetResponses
+	for {
+		if got, err = adm.FetchOffsets(ctx, "g"); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("fetch offsets after the coordinator moved: %v", err)
+		case <-time.After(100 * time.Millisecond): // the client's retry pace
+		}
 	}
 	for p := range int32(3) {
 		if o, ok := got.Lookup("g-topic", p); !ok || o.At != int64(100+p) {
