@@ -149,7 +149,7 @@ func (s *Sessions) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if s.c.Active() {
+			if s.c.opts.UncleanLeaderElection != nil && s.c.Active() { // no scan of every partition when nothing can enable it
 				if _, err := s.c.run(ctx, s.c.uncleanRecords); err != nil && ctx.Err() == nil {
 					s.log.Error("unclean leader election", "err", err)
 				}
