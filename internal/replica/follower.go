@@ -50,7 +50,7 @@ func (p *Partition) AppendAsFollower(d FollowerData, nowMs int64) error {
 
 func (p *Partition) appendAsFollower(d FollowerData, nowMs int64) error {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	if p.Role() != RoleFollower || p.LeaderEpoch() != d.LeaderEpoch {
 		return fmt.Errorf("%w: %s data of epoch %d, now %s at epoch %d", ErrStaleLeaderEpoch, p.TP,
 			d.LeaderEpoch, p.Role(), p.LeaderEpoch())
@@ -127,7 +127,7 @@ func (p *Partition) appendFetchedLocked(b []byte, nowMs int64) error {
 // log end down.
 func (p *Partition) TruncateTo(off model.Offset) error {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	err := p.log.TruncateTo(off)
 	p.afterTruncateLocked()
 	return err
@@ -137,7 +137,7 @@ func (p *Partition) TruncateTo(off model.Offset) error {
 // follower that fell below its leader's log start).
 func (p *Partition) TruncateFullyAndStartAt(off model.Offset) error {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	err := p.log.TruncateFullyAndStartAt(off)
 	p.afterTruncateLocked()
 	return err

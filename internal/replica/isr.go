@@ -34,14 +34,14 @@ type ISRChange struct {
 func (p *Partition) SetISRProposer(f func(ISRChange)) {
 	p.appendMu.Lock()
 	p.lead.propose = f
-	p.appendMu.Unlock()
+	p.unlockAppend()
 }
 
 // ISRProposalFailed ends a pending proposal that the controller refused
 // or that could not be sent: the next check may propose again.
 func (p *Partition) ISRProposalFailed(partitionEpoch int32) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	if p.lead.partitionEpoch == partitionEpoch {
 		p.lead.pending = nil
 	}
@@ -52,7 +52,7 @@ func (p *Partition) ISRProposalFailed(partitionEpoch int32) {
 // The node calls it periodically.
 func (p *Partition) MaybeShrinkISR(nowMs int64) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	l := &p.lead
 	if p.Role() != RoleLeader {
 		return

@@ -151,7 +151,7 @@ func (p *Partition) lagMs() int64 {
 // (I4: a restarted replica never serves what was not committed).
 func (p *Partition) RestoreHighWatermark(hw model.Offset) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	p.lead.hw = max(min(hw, p.log.LogEndOffset()), p.log.LogStartOffset())
 	p.lead.leaderHW = p.lead.hw
 	p.lead.restored = true
@@ -168,7 +168,7 @@ func (p *Partition) RestoreHighWatermark(hw model.Offset) {
 // change. It returns whether anything changed.
 func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	l := &p.lead
 	if st.PartitionEpoch < l.partitionEpoch {
 		return false, nil
@@ -227,7 +227,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 // ErrNotLeader.
 func (p *Partition) MakeFollower(st FollowerState, nowMs int64) (epochChanged bool) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	l := &p.lead
 	if st.PartitionEpoch < l.partitionEpoch {
 		return false
@@ -335,7 +335,7 @@ type FollowerFetch struct {
 // before the follower's restart.
 func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	if p.Role() != RoleLeader {
 		return fmt.Errorf("%w: %s", ErrNotLeader, p.TP)
 	}

@@ -88,6 +88,11 @@ type Partition struct {
 	// and the publication of view. Lock order: appendMu, then the log's
 	// locks.
 	appendMu sync.Mutex
+	// wakeOwed: a publication moved the read view (HW or LSO) while
+	// appendMu was held; unlockAppend wakes the watchers once it is
+	// released (they may take appendMu: a follower's fetch records its
+	// progress). Guarded by appendMu.
+	wakeOwed bool
 	prod     producers  // idempotent producer state (partition_producers.go); guarded by appendMu
 	txn      txnState   // transactions: last stable offset, KIP-890 guards (partition_txn.go); guarded by appendMu
 	view     readView   // what readers see; stored under appendMu, loaded without it
@@ -218,7 +223,7 @@ type AppendOptions struct {
 // appendPlain appends a batch without a producer id and publishes it.
 func (p *Partition) appendPlain(b []byte, nowMs int64, acksAll bool) (model.Offset, error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockHeld()
 	if err := p.checkLeaderLocked(acksAll); err != nil {
 		return -1, err
 	}
@@ -261,6 +266,26 @@ func (p *Partition) Unwatch(w Watcher) {
 	delete(p.watchers, w)
 	p.watching.Store(int32(len(p.watchers)))
 	p.mu.Unlock()
+}
+
+// unlockAppend releases appendMu and then wakes the watchers when the
+// read view moved meanwhile: a fetch waiting for committed records
+// learns of a high watermark moved by a follower's fetch, an ISR change
+// or a marker, not only of appends.
+func (p *Partition) unlockAppend() {
+	owed := p.wakeOwed
+	p.wakeOwed = false
+	p.appendMu.Unlock()
+	if owed {
+		p.wake()
+	}
+}
+
+// unlockHeld releases appendMu after an append whose caller wakes the
+// watchers itself (AppendHeld, markers), once for all it appended.
+func (p *Partition) unlockHeld() {
+	p.wakeOwed = false
+	p.appendMu.Unlock()
 }
 
 // wake calls the watchers outside p.mu, so a watcher may Unwatch (or read

@@ -44,7 +44,7 @@ func (p *Partition) AppendCoordinator(b []byte, nowMs int64) (model.Offset, erro
 func (p *Partition) appendCoordinatorTxn(b []byte, h batch.Header, nowMs int64) (model.Offset, error) {
 	info := batchProducerInfo(h)
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	if err := p.checkLeaderLocked(true); err != nil {
 		return -1, err
 	}

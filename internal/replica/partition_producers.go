@@ -51,7 +51,7 @@ func (p *Partition) initProducers() {
 		Closing: p.snapshotProducers,
 	})
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	nowMs := time.Now().UnixMilli()
 	p.producersLocked(nowMs) // an error is retried on first use
 	p.publishLocked(nowMs)
@@ -132,7 +132,7 @@ func (p *Partition) appendIdempotent(b []byte, appendTime, nowMs int64, opts App
 	h := batch.Header(b)
 	info := batchProducerInfo(h)
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockHeld()
 	if err := p.checkLeaderLocked(opts.AcksAll); err != nil {
 		return 0, -1, err
 	}
@@ -186,7 +186,7 @@ func (p *Partition) writeSnapshotLocked() {
 // restart replays nothing).
 func (p *Partition) snapshotProducers() {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	p.prod.rolled.Store(false)
 	p.writeSnapshotLocked()
 }
@@ -199,7 +199,7 @@ func (p *Partition) SnapshotIfRolled() {
 	}
 	p.appendMu.Lock()
 	p.snapshotIfRolledLocked()
-	p.appendMu.Unlock()
+	p.unlockAppend()
 }
 
 // ExpireProducers drops the producers idle longer than
@@ -209,7 +209,7 @@ func (p *Partition) SnapshotIfRolled() {
 // loop calls it.
 func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return 0, err
@@ -223,7 +223,7 @@ func (p *Partition) ExpireProducers(nowMs int64) (int, error) {
 // (DescribeProducers).
 func (p *Partition) ActiveProducers(nowMs int64) ([]ProducerInfo, error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	st, err := p.producersLocked(nowMs)
 	if err != nil {
 		return nil, err

@@ -115,6 +115,7 @@ func (p *Partition) publishLocked(nowMs int64) {
 		if p.prod.state != nil {
 			// The load published this HW (seeing it unmoved).
 			if moved {
+				p.wakeOwed = true
 				p.wakeCommitWaiters()
 			}
 			return
@@ -124,6 +125,9 @@ func (p *Partition) publishLocked(nowMs int64) {
 	}
 	if c := p.txn.ceiling; c >= 0 {
 		lso = min(lso, c)
+	}
+	if oldHW, oldLSO := p.view.load(); moved || oldHW != hw || oldLSO != lso {
+		p.wakeOwed = true
 	}
 	p.view.store(hw, lso)
 	if moved {
@@ -163,7 +167,7 @@ func (p *Partition) appendMarker(b []byte, m TxnMarker, nowMs int64) (model.Offs
 
 func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (model.Offset, error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockHeld() // appendMarker wakes
 	if err := p.checkLeaderLocked(true); err != nil { // markers are written with acks=all
 		return -1, err
 	}
@@ -289,7 +293,7 @@ func parseMarker(b []byte) (TxnMarker, error) {
 // guard.
 func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, verify bool, err error) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	st, err := p.producersLocked(time.Now().UnixMilli())
 	if err != nil {
 		return 0, false, err
@@ -313,7 +317,7 @@ func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, 
 // after all (the coordinator refused it).
 func (p *Partition) EndTxnVerification(pid model.ProducerID, guard TxnGuard) {
 	p.appendMu.Lock()
-	defer p.appendMu.Unlock()
+	defer p.unlockAppend()
 	if p.txn.guards[pid] == guard {
 		delete(p.txn.guards, pid)
 	}
