@@ -167,7 +167,8 @@ func (p *Partition) appendMarker(b []byte, m TxnMarker, nowMs int64) (model.Offs
 
 func (p *Partition) appendMarkerLocked(b []byte, m TxnMarker, nowMs int64) (model.Offset, error) {
 	p.appendMu.Lock()
-	defer p.unlockHeld() // appendMarker wakes
+	// appendMarker wakes the watchers.
+	defer p.unlockHeld()
 	if err := p.checkLeaderLocked(true); err != nil { // markers are written with acks=all
 		return -1, err
 	}
