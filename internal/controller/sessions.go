@@ -24,7 +24,9 @@ import (
 // epoch raised. A fenced broker's next heartbeat (or registration)
 // unfences it, and the partitions left without a leader whose ISR holds
 // it take it as leader. The controller's own broker is never fenced by
-// it: they live and die together. Only the active controller keeps
+// it: they live and die together. A broker whose process died is fenced
+// sooner, once a probe of its listener is refused (liveness.go). Only
+// the active controller keeps
 // sessions: a voter that becomes active starts every broker's session
 // afresh (Kafka's ClusterControlManager.activate), and one that is not
 // answers heartbeats with NOT_CONTROLLER.
@@ -40,6 +42,10 @@ type Sessions struct {
 	last   map[model.NodeID]time.Time // guarded by mu
 	offset map[model.NodeID]int64     // guarded by mu; metadata offset of the last heartbeat
 	active bool                       // guarded by mu; whether last is this activation's
+	// conns is the connection each broker last heartbeated on (liveness.go);
+	// guarded by mu.
+	conns  map[model.NodeID]context.Context
+	probes chan model.NodeID // brokers whose listener Run is to probe
 }
 
 // Seen is what the active controller knows of a broker's session.
@@ -54,7 +60,8 @@ type Seen struct {
 // A broker's session starts when the controller first sees it (at start
 // for those already registered).
 func NewSessions(c *Controller, self model.NodeID, timeout time.Duration, log *slog.Logger) *Sessions {
-	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}, offset: map[model.NodeID]int64{}}
+	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}, offset: map[model.NodeID]int64{},
+		conns: map[model.NodeID]context.Context{}, probes: make(chan model.NodeID, 64)}
 }
 
 // Heartbeat records a heartbeat of broker id and unfences it if it was
@@ -135,19 +142,27 @@ func (s *Sessions) activeLocked() bool {
 		clear(s.last)
 		clear(s.offset)
 		s.active = active
+		if active {
+			s.queueProbeAllLocked(s.c.pub.Current())
+		}
 	}
 	return active
 }
 
 // Run fences brokers whose session expired, checking a few times per
-// timeout, until ctx ends.
+// timeout, and probes the brokers that may have died (liveness.go), until
+// ctx ends.
 func (s *Sessions) Run(ctx context.Context) {
 	t := time.NewTicker(max(s.timeout/4, 10*time.Millisecond))
 	defer t.Stop()
+	var probing sync.WaitGroup
+	defer probing.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case id := <-s.probes:
+			probing.Go(func() { s.probe(ctx, id) })
 		case now := <-t.C:
 			if s.c.opts.UncleanLeaderElection != nil && s.c.Active() { // no scan of every partition when nothing can enable it
 				if _, err := s.c.run(ctx, s.c.uncleanRecords); err != nil && ctx.Err() == nil {
@@ -183,8 +198,11 @@ func (s *Sessions) expired(now time.Time) []model.NodeID {
 			s.last[id] = now
 			continue
 		}
-		if now.Sub(last) > s.timeout {
+		switch silent := now.Sub(last); {
+		case silent > s.timeout:
 			out = append(out, id)
+		case silent > s.timeout/3:
+			s.queueProbe(id) // it missed heartbeats: may be dead
 		}
 	}
 	return out

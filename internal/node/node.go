@@ -638,7 +638,8 @@ func (n *Node) Close() error {
 
 // Crash stops the node as Close does but without telling the controller
 // (no controlled shutdown): for tests, the in-process stand-in for a
-// broker that dies, whose partitions move only when its session expires.
+// broker that dies: its listener and its connections close, so the
+// active controller's probe (controller/liveness.go) fences it.
 func (n *Node) Crash() error {
 	n.closeOnce.Do(func() { n.closeErr = n.close(false) })
 	return n.closeErr

@@ -103,7 +103,7 @@ func TestTwoReplicasByteIdentical(t *testing.T) {
 
 // Three brokers, a partition on all three led by broker 2: while an
 // idempotent acks=all producer writes, broker 2 stops. The controller
-// fences it once its session expires, broker 3 (next in the ISR) leads
+// fences it (its listener refuses connections), broker 3 (next in the ISR) leads
 // at the next leader epoch, the producer carries on by itself, and every
 // acknowledged record is there exactly once.
 func TestLeaderLossElectsFromISR(t *testing.T) {
@@ -143,7 +143,7 @@ func TestLeaderLossElectsFromISR(t *testing.T) {
 		t.Fatal(err)
 	}
 	produce(3000, 6000)
-	brokers[2].Crash() // no controlled shutdown: the session must expire
+	brokers[2].Crash() // no controlled shutdown: the controller's probe finds it dead
 	if err := cl.Flush(ctx); err != nil {
 		for id, n := range map[int]*node.Node{1: voter, 3: brokers[3]} {
 			r := n.Partition(tp)

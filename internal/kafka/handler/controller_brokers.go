@@ -97,6 +97,10 @@ func handleBrokerHeartbeat(b *Broker, r *Request) *Reply {
 		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID), req.CurrentMetadataOffset)
 		if err != nil {
 			resp.ErrorCode = errorCode(err)
+		} else {
+			// Its death closes this connection: the controller then
+			// probes it instead of waiting for the session timeout.
+			b.Sessions.WatchConn(r.Ctx, model.NodeID(req.BrokerID))
 		}
 		resp.IsFenced, resp.IsCaughtUp = fenced, !fenced
 		return resp
