@@ -6,10 +6,12 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	engine "github.com/sluice-io/sluice/internal/bench"
 	"github.com/sluice-io/sluice/internal/cli/clientcmd"
@@ -98,7 +100,9 @@ func (o *options) run(cmd *cobra.Command, cfg *clientcmd.Config) error {
 	if err != nil {
 		return err
 	}
-	s.NewClient = cfg.NewClient
+	s.NewClient = func(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error) {
+		return cfg.NewClient(ctx, append(opts, kgo.MetadataMinAge(o.metadataAge))...)
+	}
 	if o.progress {
 		s.Progress = cmd.ErrOrStderr()
 	}

@@ -26,6 +26,7 @@ type options struct {
 	linger        time.Duration
 	batchMaxBytes int32
 	drainTimeout  time.Duration
+	metadataAge   time.Duration
 	json          bool
 	progress      bool
 
@@ -45,6 +46,7 @@ func (o *options) addCommon(f *pflag.FlagSet, d defaults) {
 	f.Int64VarP(&o.records, "records", "n", d.records, "number of records (with --duration: stop at whichever comes first)")
 	f.DurationVarP(&o.duration, "duration", "d", d.duration, "run for this long (an alternative to --records, e.g. 30s)")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", 10*time.Second, "stop consuming after this long without a new record")
+	f.DurationVar(&o.metadataAge, "metadata-min-age", 5*time.Second, "least time between the clients' metadata refreshes (franz-go's MetadataMinAge; Java clients refresh after retry.backoff.ms, 100ms, when a leader is lost)")
 	f.BoolVar(&o.json, "json", false, "print the result as one JSON object")
 	f.BoolVar(&o.progress, "progress", true, "print a progress line on stderr every second")
 }
@@ -101,6 +103,8 @@ func (o *options) checkCommon(s engine.Spec) error {
 		return clientcmd.Usagef("--records 0 and no --duration: the run would never end (give one of them)")
 	case s.DrainTimeout <= 0:
 		return clientcmd.Usagef("--drain-timeout %v: want > 0", s.DrainTimeout)
+	case o.metadataAge <= 0:
+		return clientcmd.Usagef("--metadata-min-age %v: want > 0", o.metadataAge)
 	}
 	return nil
 }
