@@ -51,6 +51,7 @@ func newProduce(cfg *clientcmd.Config) (*cobra.Command, *options) {
 	d := defaults{records: 1_000_000}
 	o.addCommon(c.Flags(), d)
 	o.addProduce(c.Flags(), d)
+	o.addCluster(c)
 	return c, o
 }
 
@@ -92,6 +93,7 @@ duplicated, reordered or did not produce.`,
 	d := defaults{duration: 20 * time.Second, rate: 10_000}
 	o.addCommon(c.Flags(), d)
 	o.addProduce(c.Flags(), d)
+	o.addCluster(c)
 	return c, o
 }
 
@@ -100,13 +102,27 @@ func (o *options) run(cmd *cobra.Command, cfg *clientcmd.Config) error {
 	if err != nil {
 		return err
 	}
+	ctx := cmd.Context()
+	if o.cluster > 0 {
+		lc, err := o.startCluster(ctx, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		defer lc.stop(cmd.ErrOrStderr())
+		cfg = lc.cfg
+		if o.killAfter > 0 {
+			kctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go lc.killLeaderAfter(kctx, o.killAfter, s.Topic, cmd.ErrOrStderr())
+		}
+	}
 	s.NewClient = func(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error) {
 		return cfg.NewClient(ctx, append(opts, kgo.MetadataMinAge(o.metadataAge))...)
 	}
 	if o.progress {
 		s.Progress = cmd.ErrOrStderr()
 	}
-	res, runErr := engine.Run(cmd.Context(), s)
+	res, runErr := engine.Run(ctx, s)
 	if res == nil {
 		return runErr
 	}

@@ -27,6 +27,8 @@ type options struct {
 	batchMaxBytes int32
 	drainTimeout  time.Duration
 	metadataAge   time.Duration
+	cluster       int           // --cluster: nodes of a local cluster to start, 0 for none
+	killAfter     time.Duration // --kill-after
 	json          bool
 	progress      bool
 
@@ -76,6 +78,9 @@ func (o *options) spec() (engine.Spec, error) {
 	}
 	if o.changed("records") && !o.changed("duration") {
 		s.Duration = 0
+	}
+	if err := o.checkCluster(); err != nil {
+		return s, err
 	}
 	if err := o.checkCommon(s); err != nil {
 		return s, err

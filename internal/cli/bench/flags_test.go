@@ -120,6 +120,11 @@ func TestFlagUsageErrors(t *testing.T) {
 		{"tiny batches", engine.ModeProduce, []string{"--batch-max-bytes", "100"}},
 		{"negative linger", engine.ModeProduce, []string{"--linger", "-1s"}},
 		{"zero drain timeout", engine.ModeE2E, []string{"--drain-timeout", "0s"}},
+		{"zero metadata age", engine.ModeProduce, []string{"--metadata-min-age", "0s"}},
+		{"cluster too large", engine.ModeProduce, []string{"--cluster", "10"}},
+		{"negative cluster", engine.ModeE2E, []string{"--cluster", "-1"}},
+		{"kill without a cluster", engine.ModeE2E, []string{"--kill-after", "1s"}},
+		{"kill the only node", engine.ModeProduce, []string{"--cluster", "1", "--kill-after", "1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
