@@ -23,7 +23,8 @@ func newDescribe(cfg *clientcmd.Config) *cobra.Command {
 		Short: "Show a topic's partitions and configs",
 		Long: `Describe a topic: a summary, its configs that differ from the defaults (with
 where each value comes from), and per partition the leader, leader epoch,
-replicas, in-sync replicas (ISR), log start offset and high watermark.
+replicas, in-sync replicas (ISR), offline replicas (on brokers that are
+fenced or gone), log start offset and high watermark.
 
 With --print-configs and/or --print-partitions only those sections print.`,
 		Example: `  sluice topic describe orders
@@ -122,11 +123,11 @@ func printPartitions(ctx context.Context, w io.Writer, adm *kadm.Client, td kadm
 	if title {
 		fmt.Fprintln(w, "PARTITIONS")
 	}
-	t := clientcmd.NewTable(w, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START-OFFSET", "HIGH-WATERMARK", "ERROR")
+	t := clientcmd.NewTable(w, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "LOG-START-OFFSET", "HIGH-WATERMARK", "ERROR")
 	for _, p := range td.Partitions.Sorted() {
 		start, serr := offsetCell(starts, td.Topic, p.Partition)
 		end, eerr := offsetCell(ends, td.Topic, p.Partition)
-		t.Row(p.Partition, p.Leader, p.LeaderEpoch, p.Replicas, p.ISR, start, end,
+		t.Row(p.Partition, p.Leader, p.LeaderEpoch, p.Replicas, p.ISR, p.OfflineReplicas, start, end,
 			firstErrorName(p.Err, serr, eerr))
 	}
 	return t.Flush()

@@ -102,7 +102,7 @@ func (b *Broker) metadataResponse(req *kmsg.MetadataRequest, im *metadata.Image)
 	all := req.Topics == nil || (len(req.Topics) == 0 && req.GetVersion() == 0)
 	if all {
 		for _, name := range im.TopicNames() {
-			resp.Topics = append(resp.Topics, topicMetadata(im.Topics[name]))
+			resp.Topics = append(resp.Topics, topicMetadata(im, im.Topics[name]))
 		}
 		return resp
 	}
@@ -122,7 +122,7 @@ func lookupTopicMetadata(im *metadata.Image, rt kmsg.MetadataRequestTopic) kmsg.
 			mt.ErrorCode = kerr.UnknownTopicID.Code
 			return mt
 		}
-		return topicMetadata(t)
+		return topicMetadata(im, t)
 	}
 	mt.Topic = rt.Topic
 	if err := controller.ValidateTopicName(*rt.Topic); err != nil {
@@ -134,10 +134,10 @@ func lookupTopicMetadata(im *metadata.Image, rt kmsg.MetadataRequestTopic) kmsg.
 		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return mt
 	}
-	return topicMetadata(t)
+	return topicMetadata(im, t)
 }
 
-func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
+func topicMetadata(im *metadata.Image, t *metadata.Topic) kmsg.MetadataResponseTopic {
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.Name
 	mt.Topic, mt.TopicID = &name, t.ID
@@ -150,10 +150,22 @@ func topicMetadata(t *metadata.Topic) kmsg.MetadataResponseTopic {
 		mp.LeaderEpoch = int32(p.LeaderEpoch)
 		mp.Replicas = nodeIDs(p.Replicas)
 		mp.ISR = nodeIDs(p.ISR)
-		mp.OfflineReplicas = []int32{}
+		mp.OfflineReplicas = offlineReplicas(im, p)
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
+}
+
+// offlineReplicas lists p's replicas on brokers that are fenced or not
+// registered (Kafka's getOfflineReplicas), never nil.
+func offlineReplicas(im *metadata.Image, p metadata.Partition) []int32 {
+	out := []int32{}
+	for _, id := range p.Replicas {
+		if b := im.Brokers[id]; b == nil || b.Fenced {
+			out = append(out, int32(id))
+		}
+	}
+	return out
 }
 
 func nodeIDs(ids []model.NodeID) []int32 {

@@ -114,5 +114,6 @@ func apis() []api {
 	set(66, 0, handleListTransactions)
 	set(68, 0, handleConsumerGroupHeartbeat)
 	set(69, 0, handleConsumerGroupDescribe)
+	set(75, 0, handleDescribeTopicPartitions)
 	return t
 }
