@@ -57,6 +57,7 @@ func TestGroupOffsetsSurviveCoordinatorCrash(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("the coordinator did not move from node %d: %+v", co.NodeID, now)
 		case <-live.Metadata().Changed():
+		case <-time.After(100 * time.Millisecond): // the new leader's shard loading: no event to wait on
 		}
 	}
 	got, err := sadm.FetchOffsets(ctx, "g")

@@ -314,7 +314,7 @@ func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.
 // controller once the quorum has a leader: the local one for a quorum of
 // one, else a Router to whichever voter is active.
 func (n *Node) startVoter(ctx context.Context) (controller.API, error) {
-	self := uint64(n.opts.NodeID)
+	self := raft.PeerID(n.opts.NodeID)
 	cfg := raft.Config{
 		ID:            self,
 		Dir:           filepath.Join(cmp.Or(n.opts.MetadataDir, n.opts.DataDir), "__cluster_metadata-0"),
@@ -535,7 +535,7 @@ func (v quorumView) VoterAddr(id uint64) string {
 			return p.Addr
 		}
 	}
-	if id == uint64(v.n.opts.NodeID) && v.n.ctlServer != nil {
+	if id == raft.PeerID(v.n.opts.NodeID) && v.n.ctlServer != nil {
 		return v.n.ctlServer.Addr().String()
 	}
 	return ""

@@ -45,9 +45,6 @@ func unsupported(cfg *config.Broker) error {
 		return fmt.Errorf("controller.quorum.voters: a controller needs the static voter list (the dynamic quorum of " +
 			"controller.quorum.bootstrap.servers, KIP-853, is not implemented yet): list every voter as id@host:port")
 	}
-	if cfg.HasRole("controller") && cfg.NodeID == 0 {
-		return fmt.Errorf("node.id: 0 cannot be a voter of the metadata quorum in Sluice yet (its raft ids start at 1): number the controllers from 1")
-	}
 	return nil
 }
 
@@ -59,7 +56,7 @@ func quorumPeers(cfg *config.Broker) []raft.Peer {
 	}
 	out := make([]raft.Peer, len(cfg.QuorumVoters))
 	for i, v := range cfg.QuorumVoters {
-		out[i] = raft.Peer{ID: uint64(v.ID), Addr: v.Addr()}
+		out[i] = raft.Peer{ID: raft.PeerID(v.ID), Addr: v.Addr()}
 	}
 	return out
 }

@@ -19,16 +19,23 @@ import (
 // are stopped when the test ends.
 func StartQuorum(t testing.TB, bin string, n int, o Options) []*Broker {
 	t.Helper()
+	return StartQuorumFrom(t, bin, 1, n, o)
+}
+
+// StartQuorumFrom is StartQuorum with node ids first..first+n-1 (Kafka
+// allows node.id 0).
+func StartQuorumFrom(t testing.TB, bin string, first, n int, o Options) []*Broker {
+	t.Helper()
 	specs := make([]Spec, n)
 	voters := make([]string, n)
 	for i := range specs {
 		specs[i] = Spec{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), ControllerAddr: fmt.Sprintf("127.0.0.1:%d", FreePort(t))}
-		voters[i] = fmt.Sprintf("%d@%s", i+1, specs[i].ControllerAddr)
+		voters[i] = fmt.Sprintf("%d@%s", first+i, specs[i].ControllerAddr)
 	}
 	for i := range specs {
 		specs[i].Settings = append([]string{
 			fmt.Sprintf("listeners=PLAINTEXT://%s,CONTROLLER://%s", specs[i].Addr, specs[i].ControllerAddr),
-			fmt.Sprintf("node.id=%d", i+1),
+			fmt.Sprintf("node.id=%d", first+i),
 			"controller.quorum.voters=" + strings.Join(voters, ","),
 		}, o.Settings...)
 	}
@@ -109,7 +116,7 @@ func (b *Broker) Pause() { b.cmd.Process.Signal(syscall.SIGSTOP) }
 func (b *Broker) Resume() { b.cmd.Process.Signal(syscall.SIGCONT) }
 
 // QuorumLeader asks the voter whose CONTROLLER listener is at addr for
-// the metadata quorum's leader (DescribeQuorum): its node id, 0 when the
+// the metadata quorum's leader (DescribeQuorum): its node id, -1 when the
 // voter knows none.
 func QuorumLeader(ctx context.Context, addr string) (int32, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
@@ -130,5 +137,5 @@ func QuorumLeader(ctx context.Context, addr string) (int32, error) {
 	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
 		return 0, fmt.Errorf("DescribeQuorum from %s names no metadata partition", addr)
 	}
-	return max(resp.Topics[0].Partitions[0].LeaderID, 0), nil
+	return max(resp.Topics[0].Partitions[0].LeaderID, -1), nil
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ func TestClusterKill9ActiveController(t *testing.T) {
 	bs, seeds := startVoters(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	active := quorumLeader(ctx, t, bs, 0)
+	active := quorumLeader(ctx, t, bs, -1)
 	other := active%3 + 1
 	third := other%3 + 1
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("q9"), kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -169,7 +170,7 @@ func quorumLeader(ctx context.Context, t *testing.T, bs []*brokerproc.Broker, no
 			if !b.Alive() {
 				continue
 			}
-			if id, err := brokerproc.QuorumLeader(ctx, b.ControllerAddr); err == nil && id > 0 && id != not {
+			if id, err := brokerproc.QuorumLeader(ctx, b.ControllerAddr); err == nil && id >= 0 && id != not {
 				return id
 			}
 		}
@@ -197,5 +198,70 @@ func createAssignedPartitions(ctx context.Context, t *testing.T, cl *kgo.Client,
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil || resp.Topics[0].ErrorCode != 0 {
 		t.Fatalf("create %s: %v %+v", topic, err, resp)
+	}
+}
+
+// TestClusterNodeIDsFromZero: three combined nodes numbered 0, 1, 2 (as
+// many Kafka configurations number them) form the quorum; DescribeQuorum
+// names voters 0, 1 and 2, a topic of three replicas takes records, and
+// after a kill -9 of the active controller another voter leads and the
+// records are all there.
+func TestClusterNodeIDsFromZero(t *testing.T) {
+	t.Parallel()
+	bs := brokerproc.StartQuorumFrom(t, sluiceBin, 0, 3, brokerproc.Options{StartTimeout: 30 * time.Second,
+		Settings: []string{"min.insync.replicas=2"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	active := quorumLeader(ctx, t, bs, -1)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bs[(active+1)%3].Addr, bs[(active+2)%3].Addr), kgo.DefaultProduceTopic("zero"),
+		kgo.MetadataMinAge(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	rt := kmsg.NewDescribeQuorumRequestTopic()
+	rt.Topic = "__cluster_metadata"
+	rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
+	req.Topics = append(req.Topics, rt)
+	dq, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voters []int32
+	for _, v := range dq.Topics[0].Partitions[0].CurrentVoters {
+		voters = append(voters, v.ReplicaID)
+	}
+	if !slices.Equal(voters, []int32{0, 1, 2}) || dq.Topics[0].Partitions[0].LeaderID != active {
+		t.Fatalf("DescribeQuorum: voters %v leader %d, want [0 1 2] and %d", voters, dq.Topics[0].Partitions[0].LeaderID, active)
+	}
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 3, nil, "zero"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := range n {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}).FirstErr(); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if i == n/2 {
+			bs[active].Kill9()
+		}
+	}
+	if next := quorumLeader(ctx, t, bs, active); next == active || next < 0 {
+		t.Fatalf("quorum leader %d after node %d died", next, active)
+	}
+	ccl, err := kgo.NewClient(kgo.SeedBrokers(bs[(active+1)%3].Addr), kgo.ConsumeTopics("zero"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ccl.Close()
+	seen := map[string]bool{}
+	for len(seen) < n {
+		fs := ccl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", len(seen), n, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { seen[string(r.Value)] = true })
 	}
 }

@@ -57,7 +57,8 @@ func handleDescribeQuorum(b *Broker, r *Request) *Reply {
 	ctx, cancel := context.WithTimeout(r.Ctx, 5*time.Second)
 	defer cancel()
 	st, err := b.Quorum.Status(ctx)
-	if b.Settings.Endpoint != ControllerEndpoint && (err != nil || st.Leader != uint64(b.Settings.NodeID)) {
+	self := raft.PeerID(b.Settings.NodeID)
+	if b.Settings.Endpoint != ControllerEndpoint && (err != nil || st.Leader != self) {
 		return forwardDescribeQuorum(b, r, req)
 	}
 	if err != nil {
@@ -68,13 +69,17 @@ func handleDescribeQuorum(b *Broker, r *Request) *Reply {
 	rt.Topic = model.ClusterMetadataTopic
 	rp := kmsg.NewDescribeQuorumResponseTopicPartition()
 	rp.LeaderID, rp.LeaderEpoch = leaderID(st.Leader), int32(st.Term)
-	if st.Leader != uint64(b.Settings.NodeID) {
+	if st.Leader != self {
 		rp.ErrorCode = kerr.NotLeaderForPartition.Code
 	} else {
 		rp.HighWatermark = int64(st.Commit) + 1
 		for _, v := range st.Voters {
-			rp.CurrentVoters = append(rp.CurrentVoters, replicaState(int32(v.ID), int64(v.Match)+1, v.LastContact, v.LastCaughtUp, v.ID == st.Leader))
+			rp.CurrentVoters = append(rp.CurrentVoters, replicaState(int32(raft.NodeOf(v.ID)), int64(v.Match)+1, v.LastContact, v.LastCaughtUp, v.ID == st.Leader))
 		}
+		// By node id (node 0's raft id sorts last).
+		slices.SortFunc(rp.CurrentVoters, func(a, b kmsg.DescribeQuorumResponseTopicPartitionReplicaState) int {
+			return int(a.ReplicaID) - int(b.ReplicaID)
+		})
 		rp.Observers = observers(b, st)
 	}
 	rt.Partitions = append(rt.Partitions, rp)
@@ -85,12 +90,13 @@ func handleDescribeQuorum(b *Broker, r *Request) *Reply {
 			continue
 		}
 		n := kmsg.NewDescribeQuorumResponseNode()
-		n.NodeID = int32(v.ID)
+		n.NodeID = int32(raft.NodeOf(v.ID))
 		l := kmsg.NewDescribeQuorumResponseNodeListener()
 		l.Name, l.Host, l.Port = r.Conn.Listener, host, port
 		n.Listeners = append(n.Listeners, l)
 		resp.Nodes = append(resp.Nodes, n)
 	}
+	slices.SortFunc(resp.Nodes, func(a, b kmsg.DescribeQuorumResponseNode) int { return int(a.NodeID) - int(b.NodeID) })
 	return Now(resp)
 }
 
@@ -112,12 +118,7 @@ func forwardDescribeQuorum(b *Broker, r *Request, req *kmsg.DescribeQuorumReques
 	})
 }
 
-func leaderID(id uint64) int32 {
-	if id == 0 {
-		return -1
-	}
-	return int32(id)
-}
+func leaderID(id uint64) int32 { return int32(raft.NodeOf(id)) }
 
 // replicaState is one replica's line; the leader's own times are -1, as
 // Kafka reports them.
@@ -147,7 +148,7 @@ func observers(b *Broker, st raft.Status) []kmsg.DescribeQuorumResponseTopicPart
 	}
 	var out []kmsg.DescribeQuorumResponseTopicPartitionReplicaState
 	for _, id := range b.Metadata.Current().BrokerIDs() {
-		if slices.ContainsFunc(st.Voters, func(v raft.VoterStatus) bool { return v.ID == uint64(id) }) {
+		if slices.ContainsFunc(st.Voters, func(v raft.VoterStatus) bool { return v.ID == raft.PeerID(id) }) {
 			continue
 		}
 		s, ok := seen[id]

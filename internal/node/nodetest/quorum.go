@@ -32,7 +32,7 @@ func StartQuorum(t testing.TB, n int, mods ...func(*node.Options)) *Quorum {
 	q := &Quorum{t: t, Nodes: make([]*node.Node, n), opts: make([]node.Options, n)}
 	var voters []raft.Peer
 	for i := range n {
-		voters = append(voters, raft.Peer{ID: uint64(i + 1), Addr: freeAddr(t)})
+		voters = append(voters, raft.Peer{ID: raft.PeerID(model.NodeID(i + 1)), Addr: freeAddr(t)})
 	}
 	for i := range n {
 		id := model.NodeID(i + 1)
