@@ -29,19 +29,20 @@ type ISRUpdate struct {
 // another partition epoch INVALID_UPDATE_VERSION, an ISR that is not a
 // set of the partition's replicas holding the leader INVALID_REQUEST, and
 // one with a fenced broker INELIGIBLE_REPLICA. Accepted, the partition
-// epoch goes up by one (the leader epoch does not). It returns the code,
+// epoch goes up by one (the leader epoch does not) and the eligible
+// leader replicas follow the new ISR. It returns the code,
 // nil when committed.
 func (c *Controller) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, error) {
 	var code *kerr.Error
 	_, err := c.run(ctx, func(im *metadata.Image) []metadata.Record {
 		var recs []metadata.Record
-		recs, code = alterPartition(im, u)
+		recs, code = alterPartition(im, u, c.policy(im))
 		return recs
 	})
 	return code, err
 }
 
-func alterPartition(im *metadata.Image, u ISRUpdate) ([]metadata.Record, *kerr.Error) {
+func alterPartition(im *metadata.Image, u ISRUpdate, pol policy) ([]metadata.Record, *kerr.Error) {
 	t := im.TopicIDs[u.TopicID]
 	if t == nil || u.Partition < 0 || int(u.Partition) >= len(t.Partitions) {
 		return nil, kerr.UnknownTopicID
@@ -69,6 +70,7 @@ func alterPartition(im *metadata.Image, u ISRUpdate) ([]metadata.Record, *kerr.E
 			return nil, kerr.IneligibleReplica
 		}
 	}
-	return []metadata.Record{{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: u.Partition,
-		Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: slices.Clone(u.ISR)}}}, nil
+	// A shrink below min ISR moves the members it drops to the ELR
+	// (fencing.go); an ISR back at min ISR empties it.
+	return []metadata.Record{{Partition: pol.change(t, int(u.Partition), p, p.Leader, slices.Clone(u.ISR))}}, nil
 }

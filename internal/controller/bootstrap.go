@@ -23,7 +23,7 @@ func (c *Controller) Register(ctx context.Context, b metadata.BrokerRecord) erro
 		}
 		if cur != nil && cur.Fenced && !b.Fenced {
 			// Back from a fence: lead what waits for it (sessions.go).
-			if un := unfenceRecords(im, b.ID); len(un) > 1 {
+			if un := c.unfenceRecords(im, b.ID); len(un) > 1 {
 				recs = append(recs, un[1:]...)
 			}
 		}

@@ -50,6 +50,9 @@ type Options struct {
 	// for topic t (its override, else the cluster's dynamic default,
 	// else the static one); nil is false.
 	UncleanLeaderElection func(im *metadata.Image, t *metadata.Topic) bool
+	// MinInsyncReplicas is min.insync.replicas as it holds for topic t,
+	// which decides its eligible leader replicas (fencing.go); nil is 1.
+	MinInsyncReplicas func(im *metadata.Image, t *metadata.Topic) int
 }
 
 // Controller writes metadata changes. Safe for concurrent use.

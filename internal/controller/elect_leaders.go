@@ -32,9 +32,10 @@ const (
 //     (PREFERRED_LEADER_NOT_AVAILABLE otherwise, ELECTION_NOT_NEEDED when
 //     it leads already);
 //   - unclean: a partition without a leader gets the first unfenced member
-//     of its ISR, or, when none is left, the first unfenced replica with
-//     an ISR of itself: records it never had are lost, which the operator
-//     asked for (ELECTION_NOT_NEEDED when it has a leader,
+//     of its ISR, else of its ELR (both lose nothing), or, when none is
+//     left, the first unfenced replica with an ISR of itself: records it
+//     never had are lost, which the operator asked for
+//     (ELECTION_NOT_NEEDED when it has a leader,
 //     ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is up).
 //
 // Each election raises the leader epoch and the partition epoch. Null
@@ -44,18 +45,18 @@ func (c *Controller) ElectLeaders(ctx context.Context, req *kmsg.ElectLeadersReq
 	var results []ElectResult
 	_, err := c.run(ctx, func(im *metadata.Image) []metadata.Record {
 		var recs []metadata.Record
-		recs, results = electLeaders(im, req)
+		recs, results = electLeaders(im, req, c.policy(im))
 		return recs
 	})
 	return results, err
 }
 
-func electLeaders(im *metadata.Image, req *kmsg.ElectLeadersRequest) ([]metadata.Record, []ElectResult) {
+func electLeaders(im *metadata.Image, req *kmsg.ElectLeadersRequest, pol policy) ([]metadata.Record, []ElectResult) {
 	var recs []metadata.Record
 	var out []ElectResult
 	elect := func(t *metadata.Topic, p int32, all bool) {
 		res := ElectResult{Topic: t.Name, Partition: p}
-		rec, code := electOne(im, t, p, req.ElectionType)
+		rec, code := electOne(im, t, p, req.ElectionType, pol)
 		switch {
 		case rec != nil:
 			recs = append(recs, metadata.Record{Partition: rec})
@@ -89,7 +90,7 @@ func electLeaders(im *metadata.Image, req *kmsg.ElectLeadersRequest) ([]metadata
 }
 
 // electOne is one partition's election: its new record, or why none.
-func electOne(im *metadata.Image, t *metadata.Topic, p int32, typ int8) (*metadata.PartitionRecord, *kerr.Error) {
+func electOne(im *metadata.Image, t *metadata.Topic, p int32, typ int8, pol policy) (*metadata.PartitionRecord, *kerr.Error) {
 	part := t.Partitions[p]
 	live := func(n model.NodeID) bool { b := im.Brokers[n]; return b != nil && !b.Fenced }
 	isr := part.ISR
@@ -108,26 +109,15 @@ func electOne(im *metadata.Image, t *metadata.Topic, p int32, typ int8) (*metada
 		if part.Leader >= 0 && live(part.Leader) {
 			return nil, kerr.ElectionNotNeeded
 		}
-		for _, r := range part.Replicas {
-			if slices.Contains(part.ISR, r) && live(r) {
-				leader = r
-				break
-			}
+		if leader, isr = electClean(part, isr, live); leader >= 0 {
+			break
 		}
-		if leader < 0 {
-			for _, r := range part.Replicas {
-				if live(r) {
-					leader, isr = r, []model.NodeID{r}
-					break
-				}
-			}
-		}
-		if leader < 0 {
+		if leader = uncleanLeader(im, part, -1); leader < 0 {
 			return nil, kerr.EligibleLeadersNotAvailable
 		}
+		return uncleanChange(t, int(p), part, leader), nil
 	default:
 		return nil, kerr.InvalidRequest
 	}
-	return &metadata.PartitionRecord{TopicID: t.ID, Partition: p, Leader: leader, LeaderEpoch: part.LeaderEpoch + 1,
-		Epoch: part.Epoch + 1, Replicas: part.Replicas, ISR: isr}, nil
+	return pol.change(t, int(p), part, leader, isr), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -79,7 +78,7 @@ func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID, metadataOffse
 	if !s.c.pub.Current().Brokers[id].Fenced {
 		return false, nil
 	}
-	_, err = s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return unfenceRecords(im, id) })
+	_, err = s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return s.c.unfenceRecords(im, id) })
 	return err != nil, err
 }
 
@@ -206,115 +205,4 @@ func (s *Sessions) expired(now time.Time) []model.NodeID {
 		}
 	}
 	return out
-}
-
-// fenceRecords fences broker id and moves its partitions' leadership and
-// ISR membership away from it; a partition left without a live ISR member
-// goes to its first live replica when the topic allows unclean leader
-// election (uncleanLeader).
-func (c *Controller) fenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
-	return fenceRecords(im, id, func(t *metadata.Topic) bool { return c.unclean(im, t) })
-}
-
-// unclean reports whether unclean.leader.election.enable holds for t.
-func (c *Controller) unclean(im *metadata.Image, t *metadata.Topic) bool {
-	return c.opts.UncleanLeaderElection != nil && c.opts.UncleanLeaderElection(im, t)
-}
-
-// uncleanLeader is the first live replica of a partition whose ISR has
-// no live member left, with an ISR of itself (Kafka's unclean election:
-// what it lacks of the old leader's log is lost), or -1.
-func uncleanLeader(im *metadata.Image, p metadata.Partition, dead model.NodeID) model.NodeID {
-	for _, r := range p.Replicas {
-		if b := im.Brokers[r]; r != dead && b != nil && !b.Fenced {
-			return r
-		}
-	}
-	return -1
-}
-
-// uncleanRecords elects leaders for the partitions without one whose
-// topic allows unclean election (it may have been turned on after they
-// lost their leader, as Kafka's controller checks periodically).
-func (c *Controller) uncleanRecords(im *metadata.Image) []metadata.Record {
-	var recs []metadata.Record
-	for _, name := range im.TopicNames() {
-		t := im.Topics[name]
-		for i, p := range t.Partitions {
-			if p.Leader >= 0 || !c.unclean(im, t) {
-				continue
-			}
-			if l := uncleanLeader(im, p, -1); l >= 0 {
-				recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
-					Leader: l, LeaderEpoch: p.LeaderEpoch + 1, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: []model.NodeID{l}}})
-			}
-		}
-	}
-	return recs
-}
-
-func fenceRecords(im *metadata.Image, id model.NodeID, unclean func(*metadata.Topic) bool) []metadata.Record {
-	b := im.Brokers[id]
-	if b == nil || b.Fenced {
-		return nil
-	}
-	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: true}
-	recs := []metadata.Record{{Broker: &rec}}
-	fenced := func(n model.NodeID) bool { return n == id || im.Brokers[n] == nil || im.Brokers[n].Fenced }
-	for _, name := range im.TopicNames() {
-		t := im.Topics[name]
-		for i, p := range t.Partitions {
-			if !slices.Contains(p.Replicas, id) {
-				continue
-			}
-			isr := slices.DeleteFunc(slices.Clone(p.ISR), func(n model.NodeID) bool { return n == id })
-			if len(isr) == 0 {
-				isr = []model.NodeID{id} // the last member stays: only it has everything
-			}
-			leader, leaderEpoch := p.Leader, p.LeaderEpoch
-			if p.Leader == id {
-				leader = -1
-				for _, r := range p.Replicas {
-					if slices.Contains(isr, r) && !fenced(r) {
-						leader = r
-						break
-					}
-				}
-				if leader < 0 && unclean(t) {
-					if leader = uncleanLeader(im, p, id); leader >= 0 {
-						isr = []model.NodeID{leader}
-					}
-				}
-				leaderEpoch++
-			}
-			if leader == p.Leader && slices.Equal(isr, p.ISR) {
-				continue
-			}
-			recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
-				Leader: leader, LeaderEpoch: leaderEpoch, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: isr}})
-		}
-	}
-	return recs
-}
-
-// unfenceRecords unfences broker id and gives it the partitions left
-// without a leader whose ISR holds it.
-func unfenceRecords(im *metadata.Image, id model.NodeID) []metadata.Record {
-	b := im.Brokers[id]
-	if b == nil || !b.Fenced {
-		return nil
-	}
-	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack}
-	recs := []metadata.Record{{Broker: &rec}}
-	for _, name := range im.TopicNames() {
-		t := im.Topics[name]
-		for i, p := range t.Partitions {
-			if p.Leader >= 0 || !slices.Contains(p.ISR, id) {
-				continue
-			}
-			recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i),
-				Leader: id, LeaderEpoch: p.LeaderEpoch + 1, Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: p.ISR}})
-		}
-	}
-	return recs
 }

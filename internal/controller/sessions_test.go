@@ -32,9 +32,14 @@ func fenceImage(t *testing.T) *metadata.Image {
 	return im
 }
 
+// cleanPolicy is no unclean election and a min ISR of minISR.
+func cleanPolicy(minISR int) policy {
+	return policy{unclean: func(*metadata.Topic) bool { return false }, minISR: func(*metadata.Topic) int { return minISR }}
+}
+
 func TestFenceMovesLeadershipAndISR(t *testing.T) {
 	im := fenceImage(t)
-	next, err := im.Apply(2, fenceRecords(im, 2, func(*metadata.Topic) bool { return false }))
+	next, err := im.Apply(2, fenceRecords(im, 2, cleanPolicy(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +55,10 @@ func TestFenceMovesLeadershipAndISR(t *testing.T) {
 			t.Errorf("partition %d after fencing 2: %+v, want %+v", i, p, w)
 		}
 	}
-	if !next.Brokers[2].Fenced || len(fenceRecords(next, 2, func(*metadata.Topic) bool { return false })) != 0 {
+	if !next.Brokers[2].Fenced || len(fenceRecords(next, 2, cleanPolicy(1))) != 0 {
 		t.Fatal("broker 2 not fenced, or fenced twice")
 	}
-	back, err := next.Apply(3, unfenceRecords(next, 2))
+	back, err := next.Apply(3, unfenceRecords(next, 2, cleanPolicy(1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,12 @@ type Partition struct {
 	Epoch       int32 // partition epoch: bumps on any change
 	Replicas    []model.NodeID
 	ISR         []model.NodeID
+	// ELR are the eligible leader replicas (KIP-966): replicas outside
+	// the ISR that hold every committed record, because they left the
+	// ISR while it was below min.insync.replicas (the high watermark
+	// stands still then). A partition whose ISR has no live member is
+	// led by one of them before any unclean election.
+	ELR []model.NodeID
 }
 
 // Empty returns the image before any record.

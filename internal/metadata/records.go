@@ -49,6 +49,7 @@ type PartitionRecord struct {
 	Epoch       int32             `json:"epoch"`
 	Replicas    []model.NodeID    `json:"replicas"`
 	ISR         []model.NodeID    `json:"isr"`
+	ELR         []model.NodeID    `json:"elr,omitempty"` // eligible leader replicas (KIP-966)
 }
 
 // RemoveTopicRecord deletes a topic and all its partitions.

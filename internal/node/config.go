@@ -14,7 +14,6 @@ import (
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
-	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/replica"
 	"github.com/sluice-io/sluice/internal/storage"
 )
@@ -68,10 +67,8 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 			ValidateBrokerConfigs: func(layer map[string]string) error {
 				return config.ValidateBrokerAlter(cfg, true, layer)
 			},
-			UncleanLeaderElection: func(im *metadata.Image, t *metadata.Topic) bool {
-				tc, err := config.ResolveTopic(eff.forImage(im), t.Configs)
-				return err == nil && tc.UncleanLeaderElection
-			},
+			UncleanLeaderElection: eff.uncleanLeaderElection,
+			MinInsyncReplicas:     eff.minInsyncReplicas,
 		},
 		MaxRequestBytes:                   cfg.SocketRequestMaxBytes,
 		SocketSendBuffer:                  int(cfg.Int("socket.send.buffer.bytes")),

@@ -96,3 +96,21 @@ func (e *effective) resolver() func(*metadata.Image, map[string]string) replica.
 		return rc
 	}
 }
+
+// uncleanLeaderElection is unclean.leader.election.enable for t as im
+// has the configs (the controller's election policy).
+func (e *effective) uncleanLeaderElection(im *metadata.Image, t *metadata.Topic) bool {
+	tc, err := config.ResolveTopic(e.forImage(im), t.Configs)
+	return err == nil && tc.UncleanLeaderElection
+}
+
+// minInsyncReplicas is min.insync.replicas for t as im has the configs
+// (which decides its eligible leader replicas); 1, which keeps no ELR,
+// when the configs do not resolve.
+func (e *effective) minInsyncReplicas(im *metadata.Image, t *metadata.Topic) int {
+	tc, err := config.ResolveTopic(e.forImage(im), t.Configs)
+	if err != nil {
+		return 1
+	}
+	return int(tc.MinInsyncReplicas)
+}

@@ -274,16 +274,23 @@ func TestElectPreferredLeader(t *testing.T) {
 // waitPartition waits until pref/0 in n's image satisfies ok.
 func waitPartition(ctx context.Context, t *testing.T, n *node.Node, ok func(metadata.Partition) bool) *metadata.Image {
 	t.Helper()
+	return waitTopicPartition(ctx, t, n, "pref", ok)
+}
+
+// waitTopicPartition waits until partition 0 of topic passes ok in n's
+// image.
+func waitTopicPartition(ctx context.Context, t *testing.T, n *node.Node, topic string, ok func(metadata.Partition) bool) *metadata.Image {
+	t.Helper()
 	for {
 		changed := n.Metadata().Changed()
 		im := n.Metadata().Current()
-		if tp := im.Topics["pref"]; tp != nil && ok(tp.Partitions[0]) {
+		if tp := im.Topics[topic]; tp != nil && ok(tp.Partitions[0]) {
 			return im
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			t.Fatalf("pref/0 stays %+v", n.Metadata().Current().Topics["pref"])
+			t.Fatalf("%s/0 stays %+v", topic, n.Metadata().Current().Topics[topic])
 		}
 	}
 }

@@ -12,8 +12,11 @@ package handler
 // applies to its topic only). A named topic that does not exist answers
 // UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an invalid
 // name); a cursor whose topic is not among those named is an invalid
-// request. Sluice does not keep eligible leader replicas yet: both ELR
-// lists are empty, as on a Kafka cluster without the ELR feature.
+// request. The eligible leader replicas are the controller's
+// (controller/fencing.go); the last known ELR, which Kafka keeps for
+// operators after an unclean shutdown of ELR members, is always empty:
+// a Sluice follower fsyncs what it reports, so such a shutdown does not
+// end its eligibility.
 
 import (
 	"slices"
@@ -127,7 +130,7 @@ func describeTopicPartitions(im *metadata.Image, t *metadata.Topic, first, limit
 		sp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
 		sp.Partition, sp.LeaderID, sp.LeaderEpoch = i, int32(p.Leader), int32(p.LeaderEpoch)
 		sp.Replicas, sp.ISR = nodeIDs(p.Replicas), nodeIDs(p.ISR)
-		sp.EligibleLeaderReplicas, sp.LastKnownELR = []int32{}, []int32{}
+		sp.EligibleLeaderReplicas, sp.LastKnownELR = nodeIDs(p.ELR), []int32{}
 		sp.OfflineReplicas = offlineReplicas(im, p)
 		st.Partitions = append(st.Partitions, sp)
 	}
