@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/replica"
+	"github.com/sluice-io/sluice/internal/storage"
 )
 
 // Fetchers replicate the partitions this broker follows (Kafka's
@@ -28,8 +29,9 @@ import (
 // is durable here (docs/plans/replication.md, I2). A diverging epoch in
 // the answer truncates the log to where it agrees with the leader's, an
 // offset out of range resets it from the leader's log start or end.
-// FENCED_LEADER_EPOCH (this broker's image is behind the leader's) parks
-// the partition until the next image assigns it again; the leader not
+// FENCED_LEADER_EPOCH (this broker's image is behind the leader's) and a
+// failed log (a full disk) park the partition until the next image
+// assigns it again; the leader not
 // knowing yet that it leads (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH)
 // is retried after replica.fetch.backoff.ms.
 //
@@ -325,6 +327,16 @@ func (f *Fetchers) apply(s *sourceFetcher, cl *kgo.Client, p *followed, sp *kmsg
 		HighWatermark: model.Offset(sp.HighWatermark), LogStart: model.Offset(sp.LogStartOffset)}, nowMs)
 	if errors.Is(err, replica.ErrStaleLeaderEpoch) {
 		return false, true // the assignment changed under this round
+	}
+	if errors.Is(err, storage.ErrLogFailed) {
+		// Its disk failed (full, or an I/O error): it stops replicating
+		// and leaves the ISR; a restart after the disk is fixed recovers
+		// the log. It is tried again when an image assigns it anew.
+		f.log.Error("replica stopped: its log failed", "partition", p.part.TP, "err", err)
+		s.mu.Lock()
+		p.parked = true
+		s.mu.Unlock()
+		return false, true
 	}
 	if err != nil {
 		f.log.Error("replica append", "partition", p.part.TP, "err", err)
