@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"strconv"
@@ -20,8 +21,10 @@ import (
 )
 
 // Fetchers replicate the partitions this broker follows (Kafka's
-// ReplicaFetcherManager and ReplicaFetcherThread): one goroutine per
-// leader broker sends Fetch requests as a replica (replica_state with
+// ReplicaFetcherManager and ReplicaFetcherThread): num.replica.fetchers
+// goroutines per leader broker, each with its own connection and a share
+// of the partitions (by a hash of topic and partition, as Kafka spreads
+// them), send Fetch requests as a replica (replica_state with
 // this broker's id), from each partition's log end with its last fetched
 // epoch, and appends what comes back (replica.AppendAsFollower). Before
 // its next request it waits until the appended bytes are fsynced, so the
@@ -47,13 +50,21 @@ type Fetchers struct {
 	opts FetcherOptions
 
 	mu      sync.Mutex
-	sources map[model.NodeID]*sourceFetcher // guarded by mu
+	sources map[fetcherKey]*sourceFetcher // guarded by mu
 	closed  bool
 	wg      sync.WaitGroup
 }
 
+// fetcherKey names a source fetcher: its leader and its slot among the
+// num.replica.fetchers that fetch from that leader.
+type fetcherKey struct {
+	leader model.NodeID
+	slot   int
+}
+
 // FetcherOptions are Kafka's replica.fetch.* settings.
 type FetcherOptions struct {
+	NumFetchers       int           // num.replica.fetchers; < 1 is 1
 	MinBytes          int32         // replica.fetch.min.bytes
 	MaxWait           time.Duration // replica.fetch.wait.max.ms
 	MaxBytes          int32         // replica.fetch.response.max.bytes
@@ -63,13 +74,23 @@ type FetcherOptions struct {
 
 // DefaultFetcherOptions are Kafka's defaults.
 func DefaultFetcherOptions() FetcherOptions {
-	return FetcherOptions{MinBytes: 1, MaxWait: 500 * time.Millisecond, MaxBytes: 10 << 20, PartitionMaxBytes: 1 << 20, Backoff: time.Second}
+	return FetcherOptions{NumFetchers: 1, MinBytes: 1, MaxWait: 500 * time.Millisecond, MaxBytes: 10 << 20, PartitionMaxBytes: 1 << 20, Backoff: time.Second}
 }
 
 // NewFetchers returns fetchers for broker self, which find leaders in
 // pub's image.
 func NewFetchers(self model.NodeID, pub *metadata.Publisher, opts FetcherOptions, log *slog.Logger) *Fetchers {
-	return &Fetchers{self: self, pub: pub, opts: opts, log: log, sources: map[model.NodeID]*sourceFetcher{}}
+	return &Fetchers{self: self, pub: pub, opts: opts, log: log, sources: map[fetcherKey]*sourceFetcher{}}
+}
+
+// slot is the fetcher of its leader that replicates tp.
+func slot(tp model.TopicPartition, fetchers int) int {
+	if fetchers <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(tp.Topic))
+	return int((h.Sum32()*31 + uint32(tp.Partition)) % uint32(fetchers))
 }
 
 // followed is one partition a source fetcher replicates.
@@ -79,8 +100,9 @@ type followed struct {
 	parked bool              // the leader said the leadership moved: wait for metadata
 }
 
-// sourceFetcher replicates the partitions led by one broker.
+// sourceFetcher replicates its share of the partitions led by one broker.
 type sourceFetcher struct {
+	key    fetcherKey
 	leader model.NodeID
 	mu     sync.Mutex
 	parts  map[model.TopicPartition]*followed // guarded by mu
@@ -97,19 +119,20 @@ func (f *Fetchers) Follow(part *replica.Partition, leader model.NodeID, epoch mo
 	if f.closed {
 		return
 	}
-	for id, s := range f.sources {
-		if id != leader {
+	key := fetcherKey{leader: leader, slot: slot(part.TP, f.opts.NumFetchers)}
+	for k, s := range f.sources {
+		if k != key {
 			f.dropLocked(s, part.TP)
 		}
 	}
 	if leader < 0 {
 		return
 	}
-	s := f.sources[leader]
+	s := f.sources[key]
 	if s == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		s = &sourceFetcher{leader: leader, parts: map[model.TopicPartition]*followed{}, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
-		f.sources[leader] = s
+		s = &sourceFetcher{key: key, leader: leader, parts: map[model.TopicPartition]*followed{}, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
+		f.sources[key] = s
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
@@ -144,7 +167,7 @@ func (f *Fetchers) dropLocked(s *sourceFetcher, tp model.TopicPartition) {
 	s.mu.Unlock()
 	if empty {
 		s.cancel()
-		delete(f.sources, s.leader)
+		delete(f.sources, s.key)
 	}
 }
 

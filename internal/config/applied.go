@@ -11,7 +11,7 @@ package config
 // Reasons shared by several keys.
 const (
 	whySecurity    = "TLS, SASL and ACLs are not implemented yet (SSL and SASL listeners and authorizer.class.name stop startup)"
-	whyReplication = "replication runs one fetcher per leader on the client listener and has no automatic leader rebalancing, throttles or rack-aware follower reads yet"
+	whyReplication = "replication fetches on the client listener and has no automatic leader rebalancing, throttles or rack-aware follower reads yet"
 	whyQuorum      = "the metadata quorum is etcd raft with a 100 ms tick: only controller.quorum.election.timeout.ms tunes it (heartbeats every tick, an election after one to two timeouts, requests retried every 100 ms)"
 	whyMetadataLog = "the metadata log is compacted into a snapshot every 10,000 entries (internal/raft)"
 	whyThreads     = "Sluice runs this work on goroutines scheduled by Go; there is no thread pool to size"
@@ -58,7 +58,6 @@ var notApplied = map[string]string{
 	"inter.broker.listener.name":              whyReplication,
 	"leader.imbalance.check.interval.seconds": whyReplication,
 	"leader.imbalance.per.broker.percentage":  whyReplication,
-	"num.replica.fetchers":                    whyReplication,
 	"replica.selector.class":                  whyReplication,
 	"replica.socket.receive.buffer.bytes":     whyReplication,
 	"replica.socket.timeout.ms":               whyReplication,

@@ -84,6 +84,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 		ISRCheckInterval:                  time.Duration(cfg.ReplicaLagTimeMaxMs/2) * time.Millisecond,
 		HeartbeatInterval:                 time.Duration(cfg.Int("broker.heartbeat.interval.ms")) * time.Millisecond,
 		Fetch: cluster.FetcherOptions{
+			NumFetchers:       int(cfg.Int("num.replica.fetchers")),
 			MinBytes:          int32(cfg.Int("replica.fetch.min.bytes")),
 			MaxWait:           time.Duration(cfg.Int("replica.fetch.wait.max.ms")) * time.Millisecond,
 			MaxBytes:          int32(cfg.Int("replica.fetch.response.max.bytes")),

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/batch"
+	"github.com/sluice-io/sluice/internal/cluster"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/node"
@@ -46,12 +47,27 @@ func logBytes(t *testing.T, p *replica.Partition) []byte {
 // answered once the follower fetched them, both replicas hold the same
 // bytes, and a consumer reads every record.
 func TestTwoReplicasByteIdentical(t *testing.T) {
-	voter := nodetest.Start(t, asVoter)
-	broker := nodetest.Start(t, following(voter, 2))
+	checkTwoReplicas(t, 2)
+}
+
+// With num.replica.fetchers 3 each broker replicates a leader's six
+// partitions over three fetchers (connections), with the same result.
+func TestSeveralFetchersPerLeader(t *testing.T) {
+	checkTwoReplicas(t, 6, func(o *node.Options) {
+		o.Fetch = cluster.DefaultFetcherOptions()
+		o.Fetch.NumFetchers = 3
+	})
+}
+
+// checkTwoReplicas runs a topic of partitions on two brokers started
+// with mods, as TestTwoReplicasByteIdentical says.
+func checkTwoReplicas(t *testing.T, partitions int32, mods ...func(*node.Options)) {
+	voter := nodetest.Start(t, append([]func(*node.Options){asVoter}, mods...)...)
+	broker := nodetest.Start(t, append([]func(*node.Options){following(voter, 2)}, mods...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cl := nodetest.Client(t, broker, kgo.DefaultProduceTopic("rep"), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 2, 2, nil, "rep"); err != nil {
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 2, nil, "rep"); err != nil {
 		t.Fatal(err)
 	}
 	const n = 2000
@@ -65,7 +81,7 @@ func TestTwoReplicasByteIdentical(t *testing.T) {
 	if err := cl.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for p := range int32(2) {
+	for p := range partitions {
 		tp := model.TopicPartition{Topic: "rep", Partition: p}
 		a, b := voter.Partition(tp), broker.Partition(tp)
 		if a == nil || b == nil {
