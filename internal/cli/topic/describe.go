@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/cli/clientcmd"
@@ -23,8 +24,9 @@ func newDescribe(cfg *clientcmd.Config) *cobra.Command {
 		Short: "Show a topic's partitions and configs",
 		Long: `Describe a topic: a summary, its configs that differ from the defaults (with
 where each value comes from), and per partition the leader, leader epoch,
-replicas, in-sync replicas (ISR), offline replicas (on brokers that are
-fenced or gone), log start offset and high watermark.
+replicas, in-sync replicas (ISR), eligible leader replicas (ELR, KIP-966:
+out of sync but holding every committed record), offline replicas (on
+brokers that are fenced or gone), log start offset and high watermark.
 
 With --print-configs and/or --print-partitions only those sections print.`,
 		Example: `  sluice topic describe orders
@@ -43,11 +45,12 @@ With --print-configs and/or --print-partitions only those sections print.`,
 
 func (o *describeOptions) run(cmd *cobra.Command, cfg *clientcmd.Config, topic string) error {
 	ctx := cmd.Context()
-	adm, err := cfg.NewAdmin(ctx)
+	cl, err := cfg.NewClient(ctx)
 	if err != nil {
 		return err
 	}
-	defer adm.Close()
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
 	td, err := clientcmd.DescribeTopic(ctx, adm, topic)
 	if err != nil {
 		return err
@@ -63,7 +66,7 @@ func (o *describeOptions) run(cmd *cobra.Command, cfg *clientcmd.Config, topic s
 		}
 	}
 	if all || o.partitions {
-		return printPartitions(ctx, w, adm, td, all)
+		return printPartitions(ctx, w, adm, eligibleLeaders(ctx, cl, topic), td, all)
 	}
 	return nil
 }
@@ -111,7 +114,32 @@ func (o *describeOptions) printConfigs(ctx context.Context, w io.Writer, adm *ka
 	return nil
 }
 
-func printPartitions(ctx context.Context, w io.Writer, adm *kadm.Client, td kadm.TopicDetail, title bool) error {
+// eligibleLeaders returns the eligible leader replicas of topic's
+// partitions (KIP-966) from DescribeTopicPartitions, nil when the cluster
+// does not answer it (a Kafka before 3.9).
+func eligibleLeaders(ctx context.Context, cl *kgo.Client, topic string) map[int32][]int32 {
+	out := map[int32][]int32{}
+	var cursor *kmsg.DescribeTopicPartitionsRequestCursor
+	for {
+		req := kmsg.NewPtrDescribeTopicPartitionsRequest()
+		rt := kmsg.NewDescribeTopicPartitionsRequestTopic()
+		rt.Topic = topic
+		req.Topics, req.ResponsePartitionLimit, req.Cursor = append(req.Topics, rt), 2000, cursor
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || len(resp.Topics) == 0 || resp.Topics[0].ErrorCode != 0 {
+			return nil
+		}
+		for _, p := range resp.Topics[0].Partitions {
+			out[p.Partition] = p.EligibleLeaderReplicas
+		}
+		if resp.NextCursor == nil || resp.NextCursor.Topic != topic {
+			return out
+		}
+		cursor = &kmsg.DescribeTopicPartitionsRequestCursor{Topic: topic, Partition: resp.NextCursor.Partition}
+	}
+}
+
+func printPartitions(ctx context.Context, w io.Writer, adm *kadm.Client, elr map[int32][]int32, td kadm.TopicDetail, title bool) error {
 	starts, err := adm.ListStartOffsets(ctx, td.Topic)
 	if err != nil {
 		return fmt.Errorf("list start offsets of topic %q: %w", td.Topic, err)
@@ -123,11 +151,15 @@ func printPartitions(ctx context.Context, w io.Writer, adm *kadm.Client, td kadm
 	if title {
 		fmt.Fprintln(w, "PARTITIONS")
 	}
-	t := clientcmd.NewTable(w, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "LOG-START-OFFSET", "HIGH-WATERMARK", "ERROR")
+	t := clientcmd.NewTable(w, "PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "ELR", "OFFLINE", "LOG-START-OFFSET", "HIGH-WATERMARK", "ERROR")
 	for _, p := range td.Partitions.Sorted() {
 		start, serr := offsetCell(starts, td.Topic, p.Partition)
 		end, eerr := offsetCell(ends, td.Topic, p.Partition)
-		t.Row(p.Partition, p.Leader, p.LeaderEpoch, p.Replicas, p.ISR, p.OfflineReplicas, start, end,
+		var eligible any = "-" // the cluster does not report them
+		if elr != nil {
+			eligible = orEmpty(elr[p.Partition])
+		}
+		t.Row(p.Partition, p.Leader, p.LeaderEpoch, p.Replicas, p.ISR, eligible, p.OfflineReplicas, start, end,
 			firstErrorName(p.Err, serr, eerr))
 	}
 	return t.Flush()
@@ -148,6 +180,14 @@ func offsetCell(l kadm.ListedOffsets, topic string, p int32) (string, error) {
 
 // firstErrorName is the ERROR cell: the Kafka name of the first non-nil
 // error, or "-".
+// orEmpty is ids, or an empty list for nil (printed [] as the others).
+func orEmpty(ids []int32) []int32 {
+	if ids == nil {
+		return []int32{}
+	}
+	return ids
+}
+
 func firstErrorName(errs ...error) string {
 	for _, err := range errs {
 		if err != nil {

@@ -65,7 +65,7 @@ func TestTopicLifecycle(t *testing.T) {
 	out = run("describe", "orders")
 	for _, w := range [][]string{
 		{"SUMMARY"}, {"CONFIGS"}, {"retention.ms", "60000", "DYNAMIC_TOPIC_CONFIG"}, {"PARTITIONS"},
-		{"0", "0", "0", "[0]", "[0]", "[]", "0", "0", "-"}, {"2", "0", "0", "[0]", "[0]", "[]", "0", "0", "-"},
+		{"0", "0", "0", "[0]", "[0]", "[]", "[]", "0", "0", "-"}, {"2", "0", "0", "[0]", "[0]", "[]", "[]", "0", "0", "-"},
 	} {
 		if !hasRow(out, w...) {
 			t.Fatalf("describe lacks row %v:\n%s", w, out)
