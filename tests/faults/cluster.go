@@ -115,7 +115,27 @@ func (c *Cluster) Cut(i int) {
 	}
 }
 
-// Heal ends Cut(i).
+// CutOneWay cuts node i (index) in one direction: out drops everything
+// it sends (answers on its Kafka listener, its controller requests and
+// raft messages, its answers as a voter) while it still receives; !out
+// drops everything sent to it while what it sends still arrives (its
+// heartbeats reach the controller, which keeps its session). Heal ends
+// either.
+func (c *Cluster) CutOneWay(i int, out bool) {
+	from, to := FromTarget, ToTarget // what node i sends through a proxy it is the target of, and through one it connects by
+	if !out {
+		from, to = ToTarget, FromTarget
+	}
+	c.kafka[i].BlackholeOneWay(from)
+	for j := range c.ctl {
+		if j != i {
+			c.ctl[i][j].BlackholeOneWay(to)
+			c.ctl[j][i].BlackholeOneWay(from)
+		}
+	}
+}
+
+// Heal ends Cut(i) and CutOneWay(i).
 func (c *Cluster) Heal(i int) {
 	c.kafka[i].Heal()
 	for j := range c.ctl {

@@ -3,7 +3,8 @@
 // fault proxies on loopback; producers (idempotent, plain and
 // transactional, all acks=all) and consumers (a group reading
 // uncommitted, a reader of committed records) run while a nemesis kills
-// (-9), pauses (SIGSTOP), cuts off (proxy.go) and restarts brokers; then
+// (-9), pauses (SIGSTOP), cuts off both ways or one way (proxy.go) and
+// restarts brokers; then
 // a checker (checker.go) decides from values alone whether anything
 // acknowledged was lost, duplicated, moved or read when it should not
 // have been.

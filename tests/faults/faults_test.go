@@ -113,7 +113,7 @@ func TestFaults(t *testing.T) {
 		r := &records[i]
 		r.Unavailable = unavailable(acks, r.Start, r.Recovered)
 		worst = max(worst, r.Unavailable)
-		t.Logf("fault %3d %-32s held %5.1fs, whole again %5.1fs after, idempotent producer waited at most %5.1fs",
+		t.Logf("fault %3d %-34s held %5.1fs, whole again %5.1fs after, idempotent producer waited at most %5.1fs",
 			i+1, r.Name, r.Healed.Sub(r.Start).Seconds(), r.Recovered.Sub(r.Healed).Seconds(), r.Unavailable.Seconds())
 	}
 	t.Logf("longest wait for an acknowledgement during a fault: %v", worst.Round(time.Millisecond))

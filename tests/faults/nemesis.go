@@ -48,6 +48,8 @@ func faults(hold time.Duration) []Fault {
 	pause := func(c *Cluster, i int) { c.Nodes[i].Pause() }
 	resume := func(c *Cluster, i int) { c.Nodes[i].Resume() }
 	cut := (*Cluster).Cut
+	cutOut := func(c *Cluster, i int) { c.CutOneWay(i, true) }
+	cutIn := func(c *Cluster, i int) { c.CutOneWay(i, false) }
 	heal := (*Cluster).Heal
 	leader := (*Cluster).leaderNode
 	controller := (*Cluster).activeNode
@@ -62,6 +64,8 @@ func faults(hold time.Duration) []Fault {
 		{"kill -9 the active controller", hit(controller, kill, restart)},
 		{"kill -9 a follower", hit(follower, kill, restart)},
 		{"cut the active controller off", hit(controller, cut, heal)},
+		{"a partition leader cannot send", hit(leader, cutOut, heal)},
+		{"a partition leader cannot receive", hit(leader, cutIn, heal)},
 		{"rolling restart (SIGTERM)", func(ctx context.Context, c *Cluster) (func(), error) {
 			for _, b := range c.Nodes {
 				if err := b.Stop(); err != nil {

@@ -10,26 +10,40 @@ import (
 // target address, and cuts them on demand: while blackholed it keeps
 // every connection open but carries no byte in either direction (a
 // network that drops packets: peers notice only by timing out) and
-// forwards no new connection; Heal closes the connections that lost
-// bytes, so no stream resumes corrupted, and forwards again.
+// forwards no new connection; blackholed in one direction it drops the
+// bytes going that way only (an asymmetric partition); Heal closes the
+// connections that lost bytes, so no stream resumes corrupted, and
+// forwards again.
 //
 // Safe for concurrent use.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu        sync.Mutex
-	blackhole bool               // guarded by mu
-	conns     map[*link]struct{} // guarded by mu
+	mu    sync.Mutex
+	drop  [2]bool             // per Direction; guarded by mu
+	conns map[*link]struct{} // guarded by mu
 	closed    bool               // guarded by mu
 	wg        sync.WaitGroup
 }
 
+// Direction is one way through a proxy.
+type Direction int
+
+// The directions.
+const (
+	ToTarget   Direction = iota // from the connecting side to the target (requests)
+	FromTarget                  // from the target back (responses)
+)
+
 // link is one proxied connection: the client's side and the target's.
 type link struct {
 	client, server net.Conn // server is nil for a connection accepted while blackholed
-	dirty          bool     // bytes were dropped; guarded by Proxy.mu
+	dirty          [2]bool  // bytes were dropped, per Direction; guarded by Proxy.mu
 }
+
+// isDirty reports whether the link lost bytes either way.
+func (l *link) isDirty() bool { return l.dirty[ToTarget] || l.dirty[FromTarget] }
 
 // NewProxy listens on a free loopback port and forwards to target.
 func NewProxy(target string) (*Proxy, error) {
@@ -48,11 +62,18 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Blackhole stops carrying bytes on every connection, old and new.
 func (p *Proxy) Blackhole() {
+	p.BlackholeOneWay(ToTarget)
+	p.BlackholeOneWay(FromTarget)
+}
+
+// BlackholeOneWay stops carrying bytes in direction d on every
+// connection, old and new; the other direction still carries them.
+func (p *Proxy) BlackholeOneWay(d Direction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.blackhole = true
+	p.drop[d] = true
 	for l := range p.conns {
-		l.dirty = true
+		l.dirty[d] = true
 	}
 }
 
@@ -61,9 +82,9 @@ func (p *Proxy) Blackhole() {
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.blackhole = false
+	p.drop = [2]bool{}
 	for l := range p.conns {
-		if l.dirty {
+		if l.isDirty() {
 			l.close()
 			delete(p.conns, l)
 		}
@@ -112,8 +133,8 @@ func (p *Proxy) serve(c net.Conn) {
 		c.Close()
 		return
 	}
-	holed := p.blackhole
-	l.dirty = holed
+	holed := p.drop[ToTarget] && p.drop[FromTarget]
+	l.dirty = p.drop
 	p.conns[l] = struct{}{}
 	p.mu.Unlock()
 	defer func() {
@@ -132,28 +153,28 @@ func (p *Proxy) serve(c net.Conn) {
 	}
 	p.mu.Lock()
 	l.server = s
-	if p.closed || l.dirty {
+	if p.closed || l.dirty == [2]bool{true, true} {
 		p.mu.Unlock()
 		return
 	}
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { p.pump(l, s, c); done <- struct{}{} }()
-	go func() { p.pump(l, c, s); done <- struct{}{} }()
+	go func() { p.pump(l, s, c, ToTarget); done <- struct{}{} }()
+	go func() { p.pump(l, c, s, FromTarget); done <- struct{}{} }()
 	<-done // one side ended: close both (the deferred close), then wait for the other pump
 	l.close()
 	<-done
 }
 
-// pump copies from src to dst, dropping what it reads while the link is
-// blackholed.
-func (p *Proxy) pump(l *link, dst, src net.Conn) {
+// pump copies from src to dst (direction d), dropping what it reads
+// while that direction is blackholed or has lost bytes.
+func (p *Proxy) pump(l *link, dst, src net.Conn, d Direction) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			drop := p.blackhole || l.dirty
+			drop := p.drop[d] || l.dirty[d]
 			p.mu.Unlock()
 			if !drop {
 				if _, werr := dst.Write(buf[:n]); werr != nil {

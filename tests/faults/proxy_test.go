@@ -85,3 +85,79 @@ func TestProxyBlackholeAndHeal(t *testing.T) {
 		t.Fatalf("after Heal: %q, %v", got, err)
 	}
 }
+
+// recordingServer echoes every line and reports it on the channel.
+func recordingServer(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	got := make(chan string, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					got <- line
+					c.Write([]byte(line))
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), got
+}
+
+// A one-way cut drops the bytes of one direction only: with the target's
+// answers dropped the target still receives, with the requests dropped
+// it receives nothing; a connection made during the cut is cut the same
+// way.
+func TestProxyOneWay(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		d        Direction
+		received bool
+	}{{"answers dropped", FromTarget, true}, {"requests dropped", ToTarget, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, got := recordingServer(t)
+			p, err := NewProxy(addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			p.BlackholeOneWay(tt.d)
+			c, err := net.Dial("tcp", p.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if echo, err := roundTrip(c, bufio.NewReader(c), "one", 300*time.Millisecond); err == nil {
+				t.Fatalf("the echo came back through a one-way cut: %q", echo)
+			}
+			wait := 300 * time.Millisecond // bytes that must not come: nothing to wait on but time
+			if tt.received {
+				wait = 10 * time.Second
+			}
+			select {
+			case line := <-got:
+				if !tt.received {
+					t.Fatalf("the target received %q though requests are dropped", line)
+				}
+			case <-time.After(wait):
+				if tt.received {
+					t.Fatal("the target did not receive the request; only its answers are dropped")
+				}
+			}
+		})
+	}
+}
