@@ -24,19 +24,20 @@ import (
 // ReplicaFetcherManager and ReplicaFetcherThread): num.replica.fetchers
 // goroutines per leader broker, each with its own connection and a share
 // of the partitions (by a hash of topic and partition, as Kafka spreads
-// them), send Fetch requests as a replica (replica_state with
-// this broker's id), from each partition's log end with its last fetched
-// epoch, and appends what comes back (replica.AppendAsFollower). Before
-// its next request it waits until the appended bytes are fsynced, so the
-// fetch offset it reports to the leader, which moves the high watermark,
-// is durable here (docs/plans/replication.md, I2). A diverging epoch in
-// the answer truncates the log to where it agrees with the leader's, an
-// offset out of range resets it from the leader's log start or end.
-// FENCED_LEADER_EPOCH (this broker's image is behind the leader's) and a
-// failed log (a full disk) park the partition until the next image
-// assigns it again; the leader not
-// knowing yet that it leads (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH)
-// is retried after replica.fetch.backoff.ms.
+// them), send Fetch requests as a replica (replica_state with this
+// broker's id), from each partition's log end with its last fetched
+// epoch, and append what comes back (replica.AppendAsFollower). Before
+// its next request a fetcher waits until the appended bytes are fsynced,
+// so the fetch offset it reports to the leader, which moves the high
+// watermark, is durable here (docs/plans/replication.md, I2), except for
+// a topic with sluice.write.caching, whose acks=all waits for no fsync
+// anywhere. A diverging epoch in the answer truncates the log to where it
+// agrees with the leader's, an offset out of range resets it from the
+// leader's log start or end. FENCED_LEADER_EPOCH (this broker's image is
+// behind the leader's) and a failed log (a full disk) park the partition
+// until the next image assigns it again; the leader not knowing yet that
+// it leads (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH) is retried
+// after replica.fetch.backoff.ms.
 //
 // Safe for concurrent use. Follow and Unfollow never block: Reconcile
 // calls them inside the metadata apply.
@@ -303,8 +304,13 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 			}
 		}
 	}
-	// I2: what this broker reports next must be on its disk.
+	// I2: what this broker reports next must be on its disk, unless the
+	// topic caches writes (sluice.write.caching: as Kafka, whose
+	// followers never fsync before they report).
 	for _, part := range appended {
+		if part.Config().WriteCaching {
+			continue
+		}
 		if err := part.Log().WaitDurable(s.ctx, part.LogEndOffset()); err != nil && s.ctx.Err() == nil {
 			f.log.Error("replica fsync", "partition", part.TP, "err", err)
 			ok = false

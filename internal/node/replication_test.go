@@ -312,3 +312,35 @@ func TestControlledShutdownMovesLeadership(t *testing.T) {
 		t.Fatalf("produce resumed %v after the stop", d)
 	}
 }
+
+// A topic with sluice.write.caching answers acks=all without an fsync
+// anywhere, as Kafka: its follower reports what it appended without
+// syncing it first; a topic without it has the follower's copy on disk
+// before the acknowledgement.
+func TestWriteCachingFollowerDoesNotSync(t *testing.T) {
+	voter := nodetest.Start(t, asVoter)
+	broker := nodetest.Start(t, following(voter, 2))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl := nodetest.Client(t, broker)
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(ctx, 1, 2, map[string]*string{"sluice.write.caching": kmsg.StringPtr("true")}, "cached"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(ctx, 1, 2, nil, "synced"); err != nil {
+		t.Fatal(err)
+	}
+	for topic, wantSynced := range map[string]bool{"cached": false, "synced": true} {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		tp := model.TopicPartition{Topic: topic, Partition: 0}
+		follower := voter.Partition(tp)
+		if follower.Role() == replica.RoleLeader {
+			follower = broker.Partition(tp)
+		}
+		if synced := follower.Log().RecoveryPoint() >= 1; synced != wantSynced {
+			t.Errorf("%s: the follower's record is fsynced: %v, want %v (log end %d)", topic, synced, wantSynced, follower.LogEndOffset())
+		}
+	}
+}
