@@ -9,15 +9,25 @@ import (
 )
 
 // Register writes the cluster id (first start only) and this broker's
-// registration when it is new or its endpoint changed.
+// registration when it is new or changed. A registration of another
+// process (incarnation) while the registered one lives (its heartbeat
+// connection is open) fails with ErrDuplicateRegistration, as Kafka
+// answers DUPLICATE_BROKER_REGISTRATION: two processes with one node.id.
 func (c *Controller) Register(ctx context.Context, b metadata.BrokerRecord) error {
+	var dup error
 	_, err := c.run(ctx, func(im *metadata.Image) []metadata.Record {
 		var recs []metadata.Record
 		if im.ClusterID == "" {
 			recs = append(recs, metadata.Record{Cluster: &metadata.ClusterRecord{ClusterID: newClusterID()}})
 		}
 		cur := im.Brokers[b.ID]
-		if cur == nil || cur.Host != b.Host || cur.Port != b.Port || cur.Rack != b.Rack || cur.Fenced != b.Fenced {
+		if cur != nil && !cur.Fenced && !cur.Incarnation.IsZero() && cur.Incarnation != b.Incarnation &&
+			c.sessions != nil && c.sessions.alive(b.ID) {
+			dup = fmt.Errorf("%w: node.id %d is registered by another process that is alive (at %s:%d): give this one another node.id",
+				ErrDuplicateRegistration, b.ID, cur.Host, cur.Port)
+			return nil
+		}
+		if cur == nil || cur.Host != b.Host || cur.Port != b.Port || cur.Rack != b.Rack || cur.Fenced != b.Fenced || cur.Incarnation != b.Incarnation {
 			rec := b
 			recs = append(recs, metadata.Record{Broker: &rec})
 		}
@@ -29,6 +39,9 @@ func (c *Controller) Register(ctx context.Context, b metadata.BrokerRecord) erro
 		}
 		return recs
 	})
+	if err == nil {
+		err = dup
+	}
 	if err != nil {
 		return fmt.Errorf("register broker %d: %w", b.ID, err)
 	}

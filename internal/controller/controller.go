@@ -37,6 +37,10 @@ type Quorum interface {
 // retry on the active one.
 var ErrNotActive = fmt.Errorf("this node is not the active controller: %w", kerr.NotController)
 
+// ErrDuplicateRegistration: a broker registers a node id whose registered
+// process still lives (DUPLICATE_BROKER_REGISTRATION).
+var ErrDuplicateRegistration = fmt.Errorf("duplicate broker registration: %w", kerr.DuplicateBrokerRegistration)
+
 // Options are the broker settings operations depend on.
 type Options struct {
 	NumPartitions            int32
@@ -60,6 +64,9 @@ type Controller struct {
 	q    Quorum
 	pub  *metadata.Publisher
 	opts Options
+	// sessions, set once by NewSessions before the controller serves,
+	// tells Register whether a registered broker's process lives.
+	sessions *Sessions
 
 	mu sync.Mutex // serializes operations: the image they compute on is the latest
 }

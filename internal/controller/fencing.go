@@ -108,7 +108,7 @@ func fenceRecords(im *metadata.Image, id model.NodeID, pol policy) []metadata.Re
 	if b == nil || b.Fenced {
 		return nil
 	}
-	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: true}
+	rec := b.Record(true)
 	recs := []metadata.Record{{Broker: &rec}}
 	live := func(n model.NodeID) bool { return n != id && im.Brokers[n] != nil && !im.Brokers[n].Fenced }
 	for _, name := range im.TopicNames() {
@@ -151,7 +151,7 @@ func unfenceRecords(im *metadata.Image, id model.NodeID, pol policy) []metadata.
 	if b == nil || !b.Fenced {
 		return nil
 	}
-	rec := metadata.BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack}
+	rec := b.Record(false)
 	recs := []metadata.Record{{Broker: &rec}}
 	for _, name := range im.TopicNames() {
 		t := im.Topics[name]

@@ -362,7 +362,7 @@ func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID, shutdown bool) 
 // Register sends BrokerRegistration with the broker's client listener.
 func (r *Remote) Register(ctx context.Context, b metadata.BrokerRecord) error {
 	req := kmsg.NewPtrBrokerRegistrationRequest()
-	req.BrokerID = int32(b.ID)
+	req.BrokerID, req.IncarnationID = int32(b.ID), b.Incarnation
 	l := kmsg.NewBrokerRegistrationRequestListener()
 	l.Name, l.Host, l.Port = "PLAINTEXT", b.Host, uint16(b.Port)
 	req.Listeners = append(req.Listeners, l)

@@ -59,8 +59,24 @@ type Seen struct {
 // A broker's session starts when the controller first sees it (at start
 // for those already registered).
 func NewSessions(c *Controller, self model.NodeID, timeout time.Duration, log *slog.Logger) *Sessions {
-	return &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}, offset: map[model.NodeID]int64{},
+	s := &Sessions{c: c, self: self, timeout: timeout, log: log, last: map[model.NodeID]time.Time{}, offset: map[model.NodeID]int64{},
 		conns: map[model.NodeID]context.Context{}, probes: make(chan model.NodeID, 64)}
+	c.sessions = s
+	return s
+}
+
+// alive reports whether broker id's registered process may still live:
+// its last heartbeat came on a connection that is still open, or, when
+// none is known (this controller activated since), within the session
+// timeout. A broker never heard from counts as gone.
+func (s *Sessions) alive(id model.NodeID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if conn, ok := s.conns[id]; ok {
+		return conn.Err() == nil
+	}
+	last, ok := s.last[id]
+	return ok && time.Since(last) <= s.timeout
 }
 
 // Heartbeat records a heartbeat of broker id and unfences it if it was

@@ -63,7 +63,7 @@ func (d *delta) apply(r *Record) error {
 			d.brokers = true
 		}
 		b := r.Broker
-		d.im.Brokers[b.ID] = &Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: b.Fenced}
+		d.im.Brokers[b.ID] = &Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: b.Fenced, Incarnation: b.Incarnation}
 	case r.Topic != nil:
 		d.ownTopics()
 		if _, ok := d.im.Topics[r.Topic.Name]; ok {

@@ -27,11 +27,18 @@ type Image struct {
 
 // Broker is a registered broker and where clients reach it.
 type Broker struct {
-	ID     model.NodeID
-	Host   string
-	Port   int32
-	Rack   string
-	Fenced bool
+	ID          model.NodeID
+	Host        string
+	Port        int32
+	Rack        string
+	Fenced      bool
+	Incarnation model.TopicID // the registered process's (BrokerRecord)
+}
+
+// Record is the BrokerRecord of b with Fenced set to fenced: fencing and
+// unfencing keep every other field.
+func (b *Broker) Record(fenced bool) BrokerRecord {
+	return BrokerRecord{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: fenced, Incarnation: b.Incarnation}
 }
 
 // Topic is a topic with its partitions and config overrides.

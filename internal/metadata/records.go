@@ -32,6 +32,10 @@ type BrokerRecord struct {
 	Port   int32        `json:"port"`
 	Rack   string       `json:"rack,omitempty"`
 	Fenced bool         `json:"fenced,omitempty"`
+	// Incarnation is the process's id (Kafka's incarnation id), new at
+	// every start: a second process registering the same node id while
+	// the first lives is refused. Zero in records written before it.
+	Incarnation model.TopicID `json:"incarnation"`
 }
 
 // TopicRecord creates a topic; its partitions follow as PartitionRecords.

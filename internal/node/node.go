@@ -249,7 +249,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	host, port := advertised(opts.Listener, n.server.Addr())
-	if err := ctrl.Register(ctx, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack}); err != nil {
+	if err := n.register(ctx, ctrl, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack,
+		Incarnation: model.NewTopicID()}); err != nil {
 		return nil, err
 	}
 	if n.remote != nil {

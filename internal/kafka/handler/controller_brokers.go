@@ -5,10 +5,11 @@ package handler
 // forward (served by the same handlers as on the client listener):
 //
 // BrokerRegistration (key 62): a broker registers its client endpoint
-// (the first listener it names) and rack; the controller writes its
-// BrokerRecord. Broker epochs, incarnation ids and fencing come with the
-// broker lifecycle (docs/plans/replication.md S1/S3): the answer's
-// broker_epoch is the image index after the registration.
+// (the first listener it names), rack and incarnation id; the controller
+// writes its BrokerRecord, or answers DUPLICATE_BROKER_REGISTRATION when
+// another incarnation of that node id lives. Broker epochs are not kept
+// yet (docs/plans/replication.md S3): the answer's broker_epoch is the
+// image index after the registration.
 //
 // AllocateProducerIds (key 67, KIP-730): a block of
 // producerid.BlockSize producer ids for the broker.
@@ -38,7 +39,8 @@ func handleBrokerRegistration(b *Broker, r *Request) *Reply {
 		resp.ErrorCode = kerr.InconsistentClusterID.Code
 		return Now(resp)
 	}
-	rec := metadata.BrokerRecord{ID: model.NodeID(req.BrokerID), Host: req.Listeners[0].Host, Port: int32(req.Listeners[0].Port)}
+	rec := metadata.BrokerRecord{ID: model.NodeID(req.BrokerID), Host: req.Listeners[0].Host, Port: int32(req.Listeners[0].Port),
+		Incarnation: model.TopicID(req.IncarnationID)}
 	if req.Rack != nil {
 		rec.Rack = *req.Rack
 	}
