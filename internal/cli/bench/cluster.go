@@ -40,6 +40,11 @@ func (o *options) startCluster(ctx context.Context, errw io.Writer) (*localClust
 		return nil, fmt.Errorf("cluster folder: %w", err)
 	}
 	plan, err := localcluster.Plan(o.cluster, dir, 0)
+	for i := range plan {
+		for _, kv := range o.clusterSet {
+			plan[i].Args = append(plan[i].Args, "--set", kv)
+		}
+	}
 	if err == nil {
 		var c *localcluster.Cluster
 		if c, err = localcluster.Start(ctx, exe, plan); err == nil {
@@ -92,10 +97,11 @@ func (l *localCluster) killLeaderAfter(ctx context.Context, d time.Duration, top
 	fmt.Fprintf(errw, "--kill-after: %s-0 has no leader to kill (%d)\n", topic, leader)
 }
 
-// addCluster registers --cluster and --kill-after.
+// addCluster registers --cluster, --cluster-set and --kill-after.
 func (o *options) addCluster(c *cobra.Command) {
 	f := c.Flags()
 	f.IntVar(&o.cluster, "cluster", 0, fmt.Sprintf("start a local cluster of this many sluice nodes (1 to %d) for the run, instead of --brokers, and remove it after", localcluster.MaxNodes))
+	f.StringArrayVar(&o.clusterSet, "cluster-set", nil, "with --cluster: a setting for every node, key=value (repeatable), e.g. sluice.write.caching=true")
 	f.DurationVar(&o.killAfter, "kill-after", 0, "with --cluster: kill -9 the leader of the topic's partition 0 this long into the run (the latencies show the failover)")
 }
 
@@ -108,6 +114,13 @@ func (o *options) checkCluster() error {
 		return clientcmd.Usagef("--kill-after %v: want > 0", o.killAfter)
 	case o.killAfter > 0 && o.cluster < 2:
 		return clientcmd.Usagef("--kill-after needs --cluster with 2 nodes or more (a leader to lose and one to take over)")
+	case len(o.clusterSet) > 0 && o.cluster == 0:
+		return clientcmd.Usagef("--cluster-set needs --cluster (it sets the nodes bench starts)")
+	}
+	for _, kv := range o.clusterSet {
+		if k, _, ok := strings.Cut(kv, "="); !ok || strings.TrimSpace(k) == "" {
+			return clientcmd.Usagef("--cluster-set %q: want key=value, e.g. --cluster-set sluice.write.caching=true", kv)
+		}
 	}
 	return nil
 }

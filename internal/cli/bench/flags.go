@@ -29,6 +29,7 @@ type options struct {
 	metadataAge   time.Duration
 	cluster       int           // --cluster: nodes of a local cluster to start, 0 for none
 	killAfter     time.Duration // --kill-after
+	clusterSet    []string      // --cluster-set key=value
 	json          bool
 	progress      bool
 

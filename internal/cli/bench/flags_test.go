@@ -125,6 +125,8 @@ func TestFlagUsageErrors(t *testing.T) {
 		{"negative cluster", engine.ModeE2E, []string{"--cluster", "-1"}},
 		{"kill without a cluster", engine.ModeE2E, []string{"--kill-after", "1s"}},
 		{"kill the only node", engine.ModeProduce, []string{"--cluster", "1", "--kill-after", "1s"}},
+		{"settings without a cluster", engine.ModeE2E, []string{"--cluster-set", "a=b"}},
+		{"setting without a value", engine.ModeE2E, []string{"--cluster", "3", "--cluster-set", "sluice.write.caching"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
