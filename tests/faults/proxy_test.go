@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bufio"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -11,24 +10,8 @@ import (
 // echoServer answers every line with itself.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	addr, _ := recordingServer(t)
+	return addr
 }
 
 func roundTrip(c net.Conn, r *bufio.Reader, msg string, wait time.Duration) (string, error) {
@@ -86,7 +69,8 @@ func TestProxyBlackholeAndHeal(t *testing.T) {
 	}
 }
 
-// recordingServer echoes every line and reports it on the channel.
+// recordingServer echoes every line and reports it on the channel (never
+// blocking on it: lines nobody reads are dropped).
 func recordingServer(t *testing.T) (string, <-chan string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -109,7 +93,10 @@ func recordingServer(t *testing.T) (string, <-chan string) {
 					if err != nil {
 						return
 					}
-					got <- line
+					select {
+					case got <- line:
+					default:
+					}
 					c.Write([]byte(line))
 				}
 			}()
