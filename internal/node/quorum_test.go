@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/node/nodetest"
@@ -91,11 +92,7 @@ func checkQuorum(ctx context.Context, t *testing.T, q *nodetest.Quorum, leader i
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := kmsg.NewPtrDescribeQuorumRequest()
-		rt := kmsg.NewDescribeQuorumRequestTopic()
-		rt.Topic = "__cluster_metadata"
-		rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-		req.Topics = append(req.Topics, rt)
+		req := controller.NewDescribeQuorumRequest()
 		m, err := cl.SeedBrokers()[0].Request(ctx, req)
 		cl.Close()
 		if err != nil {

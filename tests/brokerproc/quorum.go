@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluice-io/sluice/internal/controller"
 )
 
 // StartQuorum starts n combined nodes (process.roles=broker,controller,
@@ -124,11 +126,7 @@ func QuorumLeader(ctx context.Context, addr string) (int32, error) {
 		return 0, err
 	}
 	defer cl.Close()
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	rt := kmsg.NewDescribeQuorumRequestTopic()
-	rt.Topic = "__cluster_metadata"
-	rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-	req.Topics = append(req.Topics, rt)
+	req := controller.NewDescribeQuorumRequest()
 	m, err := cl.SeedBrokers()[0].Request(ctx, req)
 	if err != nil {
 		return 0, err

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/tests/brokerproc"
 )
 
@@ -219,11 +220,7 @@ func TestClusterNodeIDsFromZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	rt := kmsg.NewDescribeQuorumRequestTopic()
-	rt.Topic = "__cluster_metadata"
-	rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-	req.Topics = append(req.Topics, rt)
+	req := controller.NewDescribeQuorumRequest()
 	dq, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		t.Fatal(err)

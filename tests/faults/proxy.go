@@ -20,11 +20,11 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	drop  [2]bool             // per Direction; guarded by mu
-	conns map[*link]struct{} // guarded by mu
-	closed    bool               // guarded by mu
-	wg        sync.WaitGroup
+	mu     sync.Mutex
+	drop   [2]bool            // per Direction; guarded by mu
+	conns  map[*link]struct{} // guarded by mu
+	closed bool               // guarded by mu
+	wg     sync.WaitGroup
 }
 
 // Direction is one way through a proxy.

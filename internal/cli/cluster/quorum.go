@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/cli/clientcmd"
+	"github.com/sluice-io/sluice/internal/controller"
 )
 
 // quorum is what `cluster quorum` prints, and its --json form
@@ -53,11 +54,7 @@ lag behind the high watermark and when the leader last heard from it.`,
 				return err
 			}
 			defer cl.Close()
-			req := kmsg.NewPtrDescribeQuorumRequest()
-			rt := kmsg.NewDescribeQuorumRequestTopic()
-			rt.Topic = "__cluster_metadata"
-			rt.Partitions = append(rt.Partitions, kmsg.NewDescribeQuorumRequestTopicPartition())
-			req.Topics = append(req.Topics, rt)
+			req := controller.NewDescribeQuorumRequest()
 			resp, err := req.RequestWith(cmd.Context(), cl)
 			if err != nil {
 				return fmt.Errorf("describe quorum: %w", err)
