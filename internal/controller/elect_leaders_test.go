@@ -95,7 +95,7 @@ func TestUncleanElectionOnFence(t *testing.T) {
 	tc.setPartition(t, offID, 0, 1, 1)
 
 	s := NewSessions(tc.c, 9, time.Minute, slog.New(slog.DiscardHandler))
-	if err := s.Shutdown(context.Background(), 1); err != nil {
+	if err := s.Shutdown(context.Background(), 1, -1); err != nil {
 		t.Fatal(err)
 	}
 	on, off := tc.image().Topics["on"].Partitions[0], tc.image().Topics["off"].Partitions[0]

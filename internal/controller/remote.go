@@ -341,12 +341,12 @@ func (r *Remote) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, 
 	return errFor(resp.Topics[0].Partitions[0].ErrorCode), nil
 }
 
-// Heartbeat sends BrokerHeartbeat for broker id; it returns whether the
-// controller has it fenced. With shutdown the broker asks to be fenced
-// now: it is stopping.
-func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID, shutdown bool) (fenced bool, err error) {
+// Heartbeat sends BrokerHeartbeat for broker id at broker epoch epoch
+// (-1: not known yet); it returns whether the controller has it fenced.
+// With shutdown the broker asks to be fenced now: it is stopping.
+func (r *Remote) Heartbeat(ctx context.Context, id model.NodeID, epoch int64, shutdown bool) (fenced bool, err error) {
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
-	req.BrokerID, req.BrokerEpoch, req.CurrentMetadataOffset = int32(id), -1, int64(r.pub.Current().Index)
+	req.BrokerID, req.BrokerEpoch, req.CurrentMetadataOffset = int32(id), epoch, int64(r.pub.Current().Index)
 	req.WantShutdown = shutdown
 	m, err := r.request(ctx, req)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 )
@@ -84,7 +86,10 @@ func (s *Sessions) alive(id model.NodeID) bool {
 // here the broker heartbeats only once its follower caught up at start).
 // It returns whether the broker is fenced after the heartbeat.
 // metadataOffset is what the heartbeat says the broker applied.
-func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID, metadataOffset int64) (fenced bool, err error) {
+func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID, epoch, metadataOffset int64) (fenced bool, err error) {
+	if err := s.checkEpoch(id, epoch); err != nil {
+		return true, err
+	}
 	if !s.touch(id, time.Now(), metadataOffset) {
 		return true, ErrNotActive
 	}
@@ -102,9 +107,12 @@ func (s *Sessions) Heartbeat(ctx context.Context, id model.NodeID, metadataOffse
 // want_shutdown, sent by a broker that stops cleanly): its partitions get
 // new leaders at once instead of after its session expires (Kafka's
 // controlled shutdown, here without waiting for the ISR to drain).
-func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
+func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID, epoch int64) error {
 	if s.c.pub.Current().Brokers[id] == nil {
 		return fmt.Errorf("shutdown of broker %d: %w", id, ErrUnknownBroker)
+	}
+	if err := s.checkEpoch(id, epoch); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	active := s.activeLocked()
@@ -116,6 +124,22 @@ func (s *Sessions) Shutdown(ctx context.Context, id model.NodeID) error {
 	s.log.Info("fencing broker: it is shutting down", "broker", id)
 	_, err := s.c.run(ctx, func(im *metadata.Image) []metadata.Record { return s.c.fenceRecords(im, id) })
 	return err
+}
+
+// ErrStaleBrokerEpoch: a heartbeat from a process whose registration was
+// replaced by another's (STALE_BROKER_EPOCH): it neither keeps nor ends
+// the broker's session.
+var ErrStaleBrokerEpoch = fmt.Errorf("stale broker epoch: %w", kerr.StaleBrokerEpoch)
+
+// checkEpoch refuses a heartbeat of broker id sent at another broker
+// epoch than its registration's; -1 (a broker that does not know it
+// yet) passes.
+func (s *Sessions) checkEpoch(id model.NodeID, epoch int64) error {
+	if b := s.c.pub.Current().Brokers[id]; b != nil && epoch >= 0 && epoch != b.Epoch {
+		return fmt.Errorf("heartbeat of broker %d at epoch %d, registered at %d (another process registered its node.id): %w",
+			id, epoch, b.Epoch, ErrStaleBrokerEpoch)
+	}
+	return nil
 }
 
 // touch records a heartbeat of id at now; false when this controller is

@@ -63,7 +63,12 @@ func (d *delta) apply(r *Record) error {
 			d.brokers = true
 		}
 		b := r.Broker
-		d.im.Brokers[b.ID] = &Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: b.Fenced, Incarnation: b.Incarnation}
+		epoch := int64(d.im.Index)
+		if old := d.im.Brokers[b.ID]; old != nil && old.Incarnation == b.Incarnation {
+			epoch = old.Epoch // the same process, fenced or unfenced
+		}
+		d.im.Brokers[b.ID] = &Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Fenced: b.Fenced,
+			Incarnation: b.Incarnation, Epoch: epoch}
 	case r.Topic != nil:
 		d.ownTopics()
 		if _, ok := d.im.Topics[r.Topic.Name]; ok {

@@ -33,6 +33,10 @@ type Broker struct {
 	Rack        string
 	Fenced      bool
 	Incarnation model.TopicID // the registered process's (BrokerRecord)
+	// Epoch is the broker epoch: the index of the record that registered
+	// this incarnation (fencing and unfencing keep it). Heartbeats of
+	// another epoch are stale (a replaced process).
+	Epoch int64
 }
 
 // Record is the BrokerRecord of b with Fenced set to fenced: fencing and

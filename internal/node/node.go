@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/config"
@@ -163,6 +164,8 @@ type Node struct {
 	// heartbeatDone is closed when the heartbeat loop has stopped (a
 	// broker that is not a voter; nil before it started).
 	heartbeatDone chan struct{}
+	incarnation   model.TopicID // this process's registration (register.go)
+	epoch         atomic.Int64  // its broker epoch once the image shows it, else -1
 	// connLimits carries dynamic connection limits to the listener
 	// (connections.go).
 	connLimits chan conn.ConnectionLimits
@@ -249,8 +252,10 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	host, port := advertised(opts.Listener, n.server.Addr())
+	n.incarnation = model.NewTopicID()
+	n.epoch.Store(-1)
 	if err := n.register(ctx, ctrl, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack,
-		Incarnation: model.NewTopicID()}); err != nil {
+		Incarnation: n.incarnation}); err != nil {
 		return nil, err
 	}
 	if n.remote != nil {
@@ -424,7 +429,7 @@ func (n *Node) controlledShutdown() {
 			}
 		}()
 	}
-	if _, err := n.remote.Heartbeat(ctx, n.opts.NodeID, true); err != nil {
+	if _, err := n.remote.Heartbeat(ctx, n.opts.NodeID, n.brokerEpoch(), true); err != nil {
 		n.opts.Log.Warn("controlled shutdown: the controller did not fence this broker; its partitions move when its session expires", "err", err)
 	}
 }
@@ -436,7 +441,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		hctx, cancel := context.WithTimeout(ctx, cmp.Or(n.opts.SessionTimeout, 9*time.Second))
-		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID, false)
+		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID, n.brokerEpoch(), false)
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			n.opts.Log.Warn("heartbeat to the controller", "err", err)

@@ -36,3 +36,18 @@ func (n *Node) register(ctx context.Context, ctrl controller.API, rec metadata.B
 		}
 	}
 }
+
+// brokerEpoch is this process's broker epoch, read from the first image
+// that holds its registration and kept from then on (an image that shows
+// another process's registration of this node id never changes it: this
+// one's heartbeats are then stale), -1 before.
+func (n *Node) brokerEpoch() int64 {
+	if e := n.epoch.Load(); e >= 0 {
+		return e
+	}
+	if b := n.pub.Current().Brokers[n.opts.NodeID]; b != nil && b.Incarnation == n.incarnation {
+		n.epoch.Store(b.Epoch)
+		return b.Epoch
+	}
+	return -1
+}

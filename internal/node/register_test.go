@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/node/nodetest"
@@ -19,7 +21,8 @@ import (
 // A second process started with a node.id that a live broker holds does
 // not start: the controller answers DUPLICATE_BROKER_REGISTRATION and the
 // startup error names node.id. Once the first has died the same start
-// succeeds and the registration is the new process's.
+// succeeds, the registration is the new process's at a new broker epoch,
+// and heartbeats at the old epoch are STALE_BROKER_EPOCH.
 func TestDuplicateNodeIDRefused(t *testing.T) {
 	voter := nodetest.Start(t, asVoter)
 	hb := func(o *node.Options) { o.HeartbeatInterval = 100 * time.Millisecond }
@@ -39,6 +42,7 @@ func TestDuplicateNodeIDRefused(t *testing.T) {
 		t.Fatalf("second node 2: %v; want DUPLICATE_BROKER_REGISTRATION naming node.id", err)
 	}
 
+	oldEpoch := voter.Metadata().Current().Brokers[2].Epoch
 	if err := first.Crash(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,5 +55,24 @@ func TestDuplicateNodeIDRefused(t *testing.T) {
 	defer second.Close()
 	if b := voter.Metadata().Current().Brokers[2]; b == nil || b.Fenced || !strings.HasSuffix(second.Addr(), ":"+strconv.Itoa(int(b.Port))) {
 		t.Fatalf("registration %+v, the new process listens on %s", b, second.Addr())
+	}
+
+	// The first process, had it only been paused, would heartbeat at its
+	// old epoch: stale, and its wish to shut down fences nobody.
+	ctl := nodetest.Client(t, voter, kgo.SeedBrokers(voter.ControllerAddr()))
+	for _, shutdown := range []bool{false, true} {
+		req := kmsg.NewPtrBrokerHeartbeatRequest()
+		req.BrokerID, req.BrokerEpoch, req.WantShutdown = 2, oldEpoch, shutdown
+		resp, err := req.RequestWith(ctx2, ctl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ErrorCode != kerr.StaleBrokerEpoch.Code {
+			t.Fatalf("heartbeat (shutdown %v) at the replaced process's epoch %d: %v, want STALE_BROKER_EPOCH",
+				shutdown, oldEpoch, kerr.ErrorForCode(resp.ErrorCode))
+		}
+	}
+	if b := voter.Metadata().Current().Brokers[2]; b.Fenced || b.Epoch == oldEpoch {
+		t.Fatalf("after the stale heartbeats: %+v (old epoch %d)", b, oldEpoch)
 	}
 }

@@ -7,9 +7,9 @@ package handler
 // BrokerRegistration (key 62): a broker registers its client endpoint
 // (the first listener it names), rack and incarnation id; the controller
 // writes its BrokerRecord, or answers DUPLICATE_BROKER_REGISTRATION when
-// another incarnation of that node id lives. Broker epochs are not kept
-// yet (docs/plans/replication.md S3): the answer's broker_epoch is the
-// image index after the registration.
+// another incarnation of that node id lives. The answer's broker_epoch is
+// the index of the record that registered this incarnation; a heartbeat
+// at another epoch is STALE_BROKER_EPOCH (a replaced process).
 //
 // AllocateProducerIds (key 67, KIP-730): a block of
 // producerid.BlockSize producer ids for the broker.
@@ -51,7 +51,10 @@ func handleBrokerRegistration(b *Broker, r *Request) *Reply {
 			resp.ErrorCode = controllerErrorCode(err)
 			return resp
 		}
-		resp.BrokerEpoch = int64(b.Metadata.Current().Index)
+		resp.BrokerEpoch = -1
+		if br := b.Metadata.Current().Brokers[rec.ID]; br != nil {
+			resp.BrokerEpoch = br.Epoch
+		}
 		return resp
 	})
 }
@@ -90,13 +93,13 @@ func handleBrokerHeartbeat(b *Broker, r *Request) *Reply {
 		ctx, cancel := context.WithTimeout(r.Ctx, 30*time.Second)
 		defer cancel()
 		if req.WantShutdown {
-			if err := b.Sessions.Shutdown(ctx, model.NodeID(req.BrokerID)); err != nil {
+			if err := b.Sessions.Shutdown(ctx, model.NodeID(req.BrokerID), req.BrokerEpoch); err != nil {
 				resp.ErrorCode = errorCode(err)
 			}
 			resp.IsFenced, resp.ShouldShutdown = true, true
 			return resp
 		}
-		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID), req.CurrentMetadataOffset)
+		fenced, err := b.Sessions.Heartbeat(ctx, model.NodeID(req.BrokerID), req.BrokerEpoch, req.CurrentMetadataOffset)
 		if err != nil {
 			resp.ErrorCode = errorCode(err)
 		} else {
