@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -50,6 +51,8 @@ type Fetchers struct {
 	// replica.fetch.max.bytes and replica.fetch.backoff.ms.
 	opts FetcherOptions
 
+	epoch atomic.Pointer[func() int64] // this broker's epoch for replica_state (SetBrokerEpoch)
+
 	mu      sync.Mutex
 	sources map[fetcherKey]*sourceFetcher // guarded by mu
 	closed  bool
@@ -82,6 +85,19 @@ func DefaultFetcherOptions() FetcherOptions {
 // pub's image.
 func NewFetchers(self model.NodeID, pub *metadata.Publisher, opts FetcherOptions, log *slog.Logger) *Fetchers {
 	return &Fetchers{self: self, pub: pub, opts: opts, log: log, sources: map[fetcherKey]*sourceFetcher{}}
+}
+
+// SetBrokerEpoch makes the fetches carry epoch() as their replica_state
+// broker epoch (KIP-903: a leader refuses the fetches of a process older
+// than one it has seen); without it they carry -1.
+func (f *Fetchers) SetBrokerEpoch(epoch func() int64) { f.epoch.Store(&epoch) }
+
+// brokerEpoch is the epoch fetches carry now.
+func (f *Fetchers) brokerEpoch() int64 {
+	if e := f.epoch.Load(); e != nil {
+		return (*e)()
+	}
+	return -1
 }
 
 // slot is the fetcher of its leader that replicates tp.
@@ -244,7 +260,7 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 		return false
 	}
 	req := kmsg.NewPtrFetchRequest()
-	req.ReplicaState.ID, req.ReplicaState.Epoch = int32(f.self), -1
+	req.ReplicaState.ID, req.ReplicaState.Epoch = int32(f.self), f.brokerEpoch()
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(f.opts.MaxWait/time.Millisecond), f.opts.MinBytes, f.opts.MaxBytes
 	topics := map[model.TopicID]*kmsg.FetchRequestTopic{}
 	var order []model.TopicID

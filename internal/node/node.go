@@ -206,7 +206,9 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return rc
 	}
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
+	n.epoch.Store(-1) // until the image shows this process's registration (register.go)
 	n.fetchers = cluster.NewFetchers(opts.NodeID, n.pub, cmp.Or(opts.Fetch, cluster.DefaultFetcherOptions()), opts.Log)
+	n.fetchers.SetBrokerEpoch(n.brokerEpoch)
 	n.replicas.SetFetchers(n.fetchers)
 	n.isr = cluster.NewISRProposer(opts.NodeID, n.replicas, opts.Log)
 	n.replicas.SetISRProposer(n.isr)
@@ -253,7 +255,6 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	host, port := advertised(opts.Listener, n.server.Addr())
 	n.incarnation = model.NewTopicID()
-	n.epoch.Store(-1)
 	if err := n.register(ctx, ctrl, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack,
 		Incarnation: n.incarnation}); err != nil {
 		return nil, err

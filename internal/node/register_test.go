@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/node/nodetest"
 )
@@ -42,6 +43,10 @@ func TestDuplicateNodeIDRefused(t *testing.T) {
 		t.Fatalf("second node 2: %v; want DUPLICATE_BROKER_REGISTRATION naming node.id", err)
 	}
 
+	// A partition the voter leads and node 2 follows.
+	if err := createAssigned(context.Background(), t, voter, "dup", []int32{1, 2}); err != nil {
+		t.Fatal(err)
+	}
 	oldEpoch := voter.Metadata().Current().Brokers[2].Epoch
 	if err := first.Crash(); err != nil {
 		t.Fatal(err)
@@ -74,5 +79,21 @@ func TestDuplicateNodeIDRefused(t *testing.T) {
 	}
 	if b := voter.Metadata().Current().Brokers[2]; b.Fenced || b.Epoch == oldEpoch {
 		t.Fatalf("after the stale heartbeats: %+v (old epoch %d)", b, oldEpoch)
+	}
+
+	// Its replica fetches at the old epoch are refused too (KIP-903), once
+	// the new process has fetched at its own.
+	im := waitTopicPartition(ctx2, t, voter, "dup", func(p metadata.Partition) bool { return len(p.ISR) == 2 })
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.ReplicaState.ID, fetch.ReplicaState.Epoch, fetch.MaxWaitMillis = 2, oldEpoch, 0
+	rt := kmsg.NewFetchRequestTopic()
+	rt.TopicID = im.Topics["dup"].ID
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.CurrentLeaderEpoch, rp.PartitionMaxBytes = int32(im.Topics["dup"].Partitions[0].LeaderEpoch), 1<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	fetch.Topics = append(fetch.Topics, rt)
+	fr := nodetest.Dial(t, voter).Request(fetch, 15).(*kmsg.FetchResponse)
+	if code := fr.Topics[0].Partitions[0].ErrorCode; code != kerr.NotLeaderForPartition.Code {
+		t.Fatalf("a replica fetch at the replaced process's epoch: %v, want NOT_LEADER_OR_FOLLOWER", kerr.ErrorForCode(code))
 	}
 }

@@ -355,7 +355,7 @@ func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 	}
 	f.logEnd = ff.FetchOffset
 	f.lastFetchLeaderEnd = max(leo, f.lastFetchLeaderEnd)
-	f.lastFetchMs, f.brokerEpoch = nowMs, ff.BrokerEpoch
+	f.lastFetchMs, f.brokerEpoch = nowMs, max(f.brokerEpoch, ff.BrokerEpoch) // a fetch without one (-1) forgets none
 	p.maybeExpandISRLocked(ff.Replica, f)
 	if p.computeHWLocked(nowMs) != p.lead.hw {
 		p.publishLocked(nowMs)

@@ -208,6 +208,14 @@ func TestFollowerFetchChecks(t *testing.T) {
 	if err := p.UpdateFollowerFetch(FollowerFetch{Replica: 2, FetchOffset: 0, BrokerEpoch: 6}, testNow); !errors.Is(err, ErrStaleBrokerEpoch) {
 		t.Fatalf("fetch from an older broker epoch: %v, want ErrStaleBrokerEpoch", err)
 	}
+	// A fetch without an epoch (-1) is taken but forgets none: the older
+	// process stays refused.
+	if err := p.UpdateFollowerFetch(FollowerFetch{Replica: 2, FetchOffset: 0, BrokerEpoch: -1}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.UpdateFollowerFetch(FollowerFetch{Replica: 2, FetchOffset: 0, BrokerEpoch: 6}, testNow); !errors.Is(err, ErrStaleBrokerEpoch) {
+		t.Fatalf("fetch from an older broker epoch after one without: %v, want ErrStaleBrokerEpoch", err)
+	}
 }
 
 // One replica: the leader alone is the ISR and the HW is the log end at
