@@ -103,7 +103,7 @@ func TestFaults(t *testing.T) {
 	h.Final, h.FinalCommitted, err = ReadAll(rctx, c.Bootstrap(), suiteTopic)
 	rcancel()
 	if err != nil {
-		t.Fatalf("final read: %v", err)
+		t.Fatalf("final read: %v\n%s", err, Diagnose(ctx, c.Bootstrap(), suiteTopic))
 	}
 	rep := Check(h)
 	acks := w.AckTimes()
