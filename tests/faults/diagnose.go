@@ -38,7 +38,9 @@ func Diagnose(ctx context.Context, bootstrap []string, topic string) string {
 		ends.Each(func(o kadm.ListedOffset) { fmt.Fprintf(&b, "partition %d high watermark %d\n", o.Partition, o.Offset) })
 	}
 	if lsos, err := adm.ListCommittedOffsets(ctx, topic); err == nil {
-		lsos.Each(func(o kadm.ListedOffset) { fmt.Fprintf(&b, "partition %d last stable offset %d\n", o.Partition, o.Offset) })
+		lsos.Each(func(o kadm.ListedOffset) {
+			fmt.Fprintf(&b, "partition %d last stable offset %d\n", o.Partition, o.Offset)
+		})
 	}
 	if ps, err := adm.DescribeProducers(ctx, set); err != nil {
 		fmt.Fprintf(&b, "DescribeProducers: %v\n", err)
