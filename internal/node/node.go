@@ -206,7 +206,10 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return rc
 	}
 	n.replicas = cluster.New(opts.NodeID, opts.DataDir, resolve, opts.Log)
-	n.epoch.Store(-1) // until the image shows this process's registration (register.go)
+	// This process's registration: fixed before the fetchers, which read
+	// it, start (register.go).
+	n.incarnation = model.NewTopicID()
+	n.epoch.Store(-1) // until the image shows the registration
 	n.fetchers = cluster.NewFetchers(opts.NodeID, n.pub, cmp.Or(opts.Fetch, cluster.DefaultFetcherOptions()), opts.Log)
 	n.fetchers.SetBrokerEpoch(n.brokerEpoch)
 	n.replicas.SetFetchers(n.fetchers)
@@ -254,7 +257,6 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	host, port := advertised(opts.Listener, n.server.Addr())
-	n.incarnation = model.NewTopicID()
 	if err := n.register(ctx, ctrl, metadata.BrokerRecord{ID: opts.NodeID, Host: host, Port: port, Rack: opts.Rack,
 		Incarnation: n.incarnation}); err != nil {
 		return nil, err
