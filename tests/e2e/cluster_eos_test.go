@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -155,8 +157,18 @@ func TestClusterGroupCoordinatorMoves(t *testing.T) {
 	for p := range int32(3) {
 		offsets.Add(kadm.Offset{Topic: "g-topic", Partition: p, At: int64(100 + p), LeaderEpoch: -1})
 	}
-	if err := adm.CommitAllOffsets(ctx, "g", offsets); err != nil {
-		t.Fatal(err)
+	// The coordinator's broker may not know the topic yet (CreateTopics
+	// answers once the controller committed it): Kafka's retriable
+	// UNKNOWN_TOPIC_OR_PARTITION, which kadm does not retry.
+	for {
+		err := adm.CommitAllOffsets(ctx, "g", offsets)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, kerr.UnknownTopicOrPartition) || ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // another broker's metadata apply: no event to wait on
 	}
 	before := adm.FindGroupCoordinators(ctx, "g")["g"]
 	if before.Err != nil {
