@@ -12,18 +12,7 @@ import (
 // replicas 1,2,3, all in sync.
 func elrImage(t *testing.T) *metadata.Image {
 	t.Helper()
-	id := model.NewTopicID()
-	recs := []metadata.Record{{Topic: &metadata.TopicRecord{Name: "t", ID: id}}}
-	for n := model.NodeID(1); n <= 3; n++ {
-		recs = append(recs, metadata.Record{Broker: &metadata.BrokerRecord{ID: n, Host: "h", Port: 9000 + int32(n)}})
-	}
-	recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{TopicID: id, Leader: 1,
-		Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1, 2, 3}}})
-	im, err := metadata.Empty().Apply(1, recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return im
+	return brokersAndTopic(t, metadata.PartitionRecord{Leader: 1, Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1, 2, 3}})
 }
 
 // step applies recs and checks the partition after them.

@@ -12,16 +12,22 @@ import (
 // 2 (ISR 2,3,1), by 1 (ISR 1,2) and by 2 alone (ISR 2).
 func fenceImage(t *testing.T) *metadata.Image {
 	t.Helper()
+	return brokersAndTopic(t,
+		metadata.PartitionRecord{Leader: 2, Replicas: []model.NodeID{2, 3, 1}, ISR: []model.NodeID{2, 3, 1}},
+		metadata.PartitionRecord{Leader: 1, Replicas: []model.NodeID{1, 2}, ISR: []model.NodeID{1, 2}},
+		metadata.PartitionRecord{Leader: 2, Replicas: []model.NodeID{2, 3}, ISR: []model.NodeID{2}})
+}
+
+// brokersAndTopic is an image of brokers 1-3 and topic t with parts as
+// its partitions 0, 1, ...
+func brokersAndTopic(t *testing.T, parts ...metadata.PartitionRecord) *metadata.Image {
+	t.Helper()
 	id := model.NewTopicID()
 	recs := []metadata.Record{{Topic: &metadata.TopicRecord{Name: "t", ID: id}}}
 	for n := model.NodeID(1); n <= 3; n++ {
 		recs = append(recs, metadata.Record{Broker: &metadata.BrokerRecord{ID: n, Host: "h", Port: 9000 + int32(n)}})
 	}
-	for i, p := range []metadata.PartitionRecord{
-		{Leader: 2, Replicas: []model.NodeID{2, 3, 1}, ISR: []model.NodeID{2, 3, 1}},
-		{Leader: 1, Replicas: []model.NodeID{1, 2}, ISR: []model.NodeID{1, 2}},
-		{Leader: 2, Replicas: []model.NodeID{2, 3}, ISR: []model.NodeID{2}},
-	} {
+	for i, p := range parts {
 		p.TopicID, p.Partition = id, int32(i)
 		recs = append(recs, metadata.Record{Partition: &p})
 	}
