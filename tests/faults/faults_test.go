@@ -22,6 +22,11 @@ var (
 	seed    = flag.Uint64("faults.seed", 1, "seed of the order of the faults beyond the first of each kind")
 	race    = flag.Bool("faults.race", false, "build sluice with the race detector")
 	rate    = flag.Int("faults.rate", 200, "records per second of each producer")
+	// The one-way cuts found a transaction bug not fixed yet (a committed
+	// transaction partly aborted on one partition, and a transaction no
+	// marker closed: docs/plans/replication.md, "Open finding"): they run
+	// in `make chaos`, not in the short form, until it is.
+	oneWay = flag.Bool("faults.oneway", false, "inject one-way cuts too (a leader that cannot send, or cannot receive)")
 )
 
 var sluiceBin string
@@ -67,7 +72,7 @@ func TestFaults(t *testing.T) {
 	w := NewWorkload(suiteTopic, c.Bootstrap(), *rate)
 	w.Start()
 	defer w.Stop()
-	kinds := faults(*hold)
+	kinds := faults(*hold, *oneWay)
 	n := *nFaults
 	if n <= 0 {
 		n = len(kinds)

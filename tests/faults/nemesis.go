@@ -26,7 +26,7 @@ type FaultRecord struct {
 // The suite's faults. hold is how long a fault lasts before it is
 // healed: longer than the session timeout (1.5 s), so that the cluster
 // notices.
-func faults(hold time.Duration) []Fault {
+func faults(hold time.Duration, oneWay bool) []Fault {
 	// hit picks a node, breaks it with act, holds the fault and returns
 	// undo as the repair.
 	hit := func(pick func(*Cluster, context.Context) (int, error), act, undo func(c *Cluster, i int)) func(context.Context, *Cluster) (func(), error) {
@@ -57,15 +57,13 @@ func faults(hold time.Duration) []Fault {
 		n, err := c.leaderNode(ctx)
 		return n%len(c.Nodes) + 1, err
 	}
-	return []Fault{
+	kinds := []Fault{
 		{"kill -9 a partition leader", hit(leader, kill, restart)},
 		{"SIGSTOP a partition leader", hit(leader, pause, resume)},
 		{"cut a partition leader off", hit(leader, cut, heal)},
 		{"kill -9 the active controller", hit(controller, kill, restart)},
 		{"kill -9 a follower", hit(follower, kill, restart)},
 		{"cut the active controller off", hit(controller, cut, heal)},
-		{"a partition leader cannot send", hit(leader, cutOut, heal)},
-		{"a partition leader cannot receive", hit(leader, cutIn, heal)},
 		{"rolling restart (SIGTERM)", func(ctx context.Context, c *Cluster) (func(), error) {
 			for _, b := range c.Nodes {
 				if err := b.Stop(); err != nil {
@@ -79,6 +77,12 @@ func faults(hold time.Duration) []Fault {
 			return func() {}, nil
 		}},
 	}
+	if oneWay {
+		kinds = append(kinds,
+			Fault{"a partition leader cannot send", hit(leader, cutOut, heal)},
+			Fault{"a partition leader cannot receive", hit(leader, cutIn, heal)})
+	}
+	return kinds
 }
 
 // suiteTopic is the topic the workload writes.
