@@ -119,8 +119,7 @@ type followed struct {
 
 // sourceFetcher replicates its share of the partitions led by one broker.
 type sourceFetcher struct {
-	key    fetcherKey
-	leader model.NodeID
+	key    fetcherKey // key.leader is the broker it fetches from
 	mu     sync.Mutex
 	parts  map[model.TopicPartition]*followed // guarded by mu
 	kick   chan struct{}                      // a partition was added
@@ -148,7 +147,7 @@ func (f *Fetchers) Follow(part *replica.Partition, leader model.NodeID, epoch mo
 	s := f.sources[key]
 	if s == nil {
 		ctx, cancel := context.WithCancel(context.Background())
-		s = &sourceFetcher{key: key, leader: leader, parts: map[model.TopicPartition]*followed{}, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
+		s = &sourceFetcher{key: key, parts: map[model.TopicPartition]*followed{}, kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
 		f.sources[key] = s
 		f.wg.Add(1)
 		go func() {
@@ -210,7 +209,7 @@ func (f *Fetchers) run(s *sourceFetcher) {
 		}
 	}()
 	for s.ctx.Err() == nil {
-		b := f.pub.Current().Brokers[s.leader]
+		b := f.pub.Current().Brokers[s.key.leader]
 		if b == nil {
 			f.pause(s, f.opts.Backoff)
 			continue
@@ -221,7 +220,7 @@ func (f *Fetchers) run(s *sourceFetcher) {
 			}
 			var err error
 			if cl, err = kgo.NewClient(kgo.SeedBrokers(a), kgo.RetryTimeout(0)); err != nil {
-				f.log.Error("replica fetcher client", "leader", s.leader, "err", err)
+				f.log.Error("replica fetcher client", "leader", s.key.leader, "err", err)
 				cl = nil
 				f.pause(s, f.opts.Backoff)
 				continue
@@ -291,13 +290,13 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 	m, err := cl.SeedBrokers()[0].Request(ctx, req)
 	if err != nil {
 		if s.ctx.Err() == nil {
-			f.log.Debug("replica fetch", "leader", s.leader, "err", err)
+			f.log.Debug("replica fetch", "leader", s.key.leader, "err", err)
 		}
 		return false
 	}
 	resp := m.(*kmsg.FetchResponse)
 	if resp.ErrorCode != 0 {
-		f.log.Warn("replica fetch", "leader", s.leader, "err", kerr.ErrorForCode(resp.ErrorCode))
+		f.log.Warn("replica fetch", "leader", s.key.leader, "err", kerr.ErrorForCode(resp.ErrorCode))
 		return false
 	}
 	nowMs := time.Now().UnixMilli()

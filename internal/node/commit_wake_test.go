@@ -5,15 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluice-io/sluice/internal/model"
-	"github.com/sluice-io/sluice/internal/node"
 	"github.com/sluice-io/sluice/internal/node/nodetest"
-	"github.com/sluice-io/sluice/internal/replica"
 )
 
 // A consumer's fetch waiting on a replicated partition completes when the
@@ -26,26 +23,16 @@ func TestCommitWakesWaitingFetch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cl := nodetest.Client(t, broker, kgo.DefaultProduceTopic("wake"))
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 2, nil, "wake"); err != nil {
+	// Led by broker 2, followed by 1; a new topic's ISR is all its
+	// replicas, so the leader's HW waits for the follower from the first
+	// record.
+	if err := createAssigned(ctx, t, voter, "wake", []int32{2, 1}); err != nil {
 		t.Fatal(err)
 	}
+	waitIndex(ctx, t, broker.Metadata(), voter.Metadata().Current().Index)
 	tp := model.TopicPartition{Topic: "wake", Partition: 0}
-	// A new topic's ISR is all its replicas: the leader's HW waits for
-	// the follower from the first record.
-	var leader *node.Node
-	for leader == nil && ctx.Err() == nil {
-		for _, n := range []*node.Node{voter, broker} {
-			if p := n.Partition(tp); p != nil && p.Role() == replica.RoleLeader {
-				leader = n
-			}
-		}
-		time.Sleep(10 * time.Millisecond) // no event tells a test the leader is there
-	}
-	if leader == nil {
-		t.Fatal("no leader")
-	}
 	const maxWait = 20 * time.Second
-	raw := nodetest.Dial(t, leader)
+	raw := nodetest.Dial(t, broker)
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = -1, int32(maxWait/time.Millisecond), 1, 1<<20
 	rt := kmsg.NewFetchRequestTopic()

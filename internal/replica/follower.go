@@ -41,11 +41,7 @@ type FollowerData struct {
 // end to the leader in its next fetch: the leader counts that offset
 // toward the high watermark.
 func (p *Partition) AppendAsFollower(d FollowerData, nowMs int64) error {
-	err := p.appendAsFollower(d, nowMs)
-	if len(d.Batches) > 0 && err == nil {
-		p.wake()
-	}
-	return err
+	return p.appendAsFollower(d, nowMs)
 }
 
 func (p *Partition) appendAsFollower(d FollowerData, nowMs int64) error {
@@ -59,6 +55,7 @@ func (p *Partition) appendAsFollower(d FollowerData, nowMs int64) error {
 		if err := p.appendFetchedLocked(d.Batches, nowMs); err != nil {
 			return err
 		}
+		p.wakeOwed = true // new bytes: unlockAppend wakes the watchers
 	}
 	p.lead.leaderHW = d.HighWatermark // may go down after a leader change, as in Kafka
 	if start := min(d.LogStart, p.lead.leaderHW, p.log.LogEndOffset()); start > p.log.LogStartOffset() {

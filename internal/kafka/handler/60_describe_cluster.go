@@ -28,15 +28,18 @@ const (
 
 // clusterOperations is the bit field of every operation Kafka supports
 // on the CLUSTER resource (AclEntry.supportedOperations).
-var clusterOperations = func() int32 {
+var clusterOperations = operationBits(kmsg.ACLOperationCreate, kmsg.ACLOperationClusterAction,
+	kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs, kmsg.ACLOperationIdempotentWrite,
+	kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe)
+
+// operationBits is the authorized-operations bit field of ops.
+func operationBits(ops ...kmsg.ACLOperation) int32 {
 	var bits int32
-	for _, op := range []kmsg.ACLOperation{kmsg.ACLOperationCreate, kmsg.ACLOperationClusterAction,
-		kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs, kmsg.ACLOperationIdempotentWrite,
-		kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe} {
+	for _, op := range ops {
 		bits |= 1 << op
 	}
 	return bits
-}()
+}
 
 func handleDescribeCluster(b *Broker, r *Request) *Reply {
 	req := r.Msg.(*kmsg.DescribeClusterRequest)

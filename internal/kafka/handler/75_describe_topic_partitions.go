@@ -36,15 +36,9 @@ const maxDescribedPartitions = 2000
 
 // topicOperations is the bit field of every operation Kafka supports on
 // the TOPIC resource (no authorizer: all of them are allowed).
-var topicOperations = func() int32 {
-	var bits int32
-	for _, op := range []kmsg.ACLOperation{kmsg.ACLOperationRead, kmsg.ACLOperationWrite, kmsg.ACLOperationCreate,
-		kmsg.ACLOperationDelete, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe,
-		kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs} {
-		bits |= 1 << op
-	}
-	return bits
-}()
+var topicOperations = operationBits(kmsg.ACLOperationRead, kmsg.ACLOperationWrite, kmsg.ACLOperationCreate,
+	kmsg.ACLOperationDelete, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe,
+	kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs)
 
 func handleDescribeTopicPartitions(b *Broker, r *Request) *Reply {
 	req := r.Msg.(*kmsg.DescribeTopicPartitionsRequest)
