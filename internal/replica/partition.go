@@ -88,10 +88,11 @@ type Partition struct {
 	// and the publication of view. Lock order: appendMu, then the log's
 	// locks.
 	appendMu sync.Mutex
-	// wakeOwed: a publication moved the read view (HW or LSO) while
-	// appendMu was held; unlockAppend wakes the watchers once it is
-	// released (they may take appendMu: a follower's fetch records its
-	// progress). Guarded by appendMu.
+	// wakeOwed: a publication moved the read view (HW or LSO), or a
+	// follower appended fetched bytes, while appendMu was held;
+	// unlockAppend wakes the watchers once it is released (they may take
+	// appendMu: a follower's fetch records its progress). Guarded by
+	// appendMu.
 	wakeOwed bool
 	prod     producers  // idempotent producer state (partition_producers.go); guarded by appendMu
 	txn      txnState   // transactions: last stable offset, KIP-890 guards (partition_txn.go); guarded by appendMu
