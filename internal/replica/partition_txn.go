@@ -287,12 +287,19 @@ func parseMarker(b []byte) (TxnMarker, error) {
 }
 
 // BeginTxnVerification starts the KIP-890 check of a transactional batch
-// of pid: verify reports that the producer has no transaction open here
-// (so the coordinator must first confirm the partition is in its ongoing
-// transaction). The guard goes to AppendHeld; a marker for pid in
-// between voids it. Verifications of pid under way at once share one
+// of pid at epoch: verify reports that the producer has no transaction
+// open here at that epoch (so the coordinator must first confirm the
+// partition is in its ongoing transaction). A transaction open at another
+// epoch needs the check too (Kafka's hasOngoingTransaction): under
+// transactions v2 every transaction has an epoch of its own, and the
+// first batch of the next one may reach a partition before the marker of
+// the previous one (its EndTxn answered without waiting for every
+// marker); unchecked it would join the previous transaction and share its
+// outcome, while the coordinator answers CONCURRENT_TRANSACTIONS until
+// that marker is written. The guard goes to AppendHeld; a marker for pid
+// in between voids it. Verifications of pid under way at once share one
 // guard.
-func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, verify bool, err error) {
+func (p *Partition) BeginTxnVerification(pid model.ProducerID, epoch model.ProducerEpoch) (guard TxnGuard, verify bool, err error) {
 	p.appendMu.Lock()
 	defer p.unlockAppend()
 	st, err := p.producersLocked(time.Now().UnixMilli())
@@ -300,6 +307,7 @@ func (p *Partition) BeginTxnVerification(pid model.ProducerID) (guard TxnGuard, 
 		return 0, false, err
 	}
 	_, open := st.open[pid]
+	open = open && st.producers[pid].epoch == epoch
 	if g, ok := p.txn.guards[pid]; ok {
 		// Another request of the producer is being verified: they share
 		// the guard (Kafka's maybeCreateVerificationStateEntry), or the

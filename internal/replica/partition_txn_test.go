@@ -162,7 +162,7 @@ func TestTxnStateAfterRestart(t *testing.T) {
 
 func TestTxnVerificationGuard(t *testing.T) {
 	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
-	g, verify, err := p.BeginTxnVerification(7)
+	g, verify, err := p.BeginTxnVerification(7, 0)
 	if err != nil || !verify {
 		t.Fatalf("first batch: verify %v, %v", verify, err)
 	}
@@ -173,14 +173,14 @@ func TestTxnVerificationGuard(t *testing.T) {
 	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, AppendOptions{Guard: g}); !errors.Is(err, ErrInvalidTxnState) {
 		t.Fatalf("append after the marker voided the guard: %v", err)
 	}
-	g, verify, _ = p.BeginTxnVerification(7)
+	g, verify, _ = p.BeginTxnVerification(7, 0)
 	if !verify {
 		t.Fatal("no open transaction: must verify")
 	}
 	if _, _, err := p.AppendHeld(txnBatch(1, 7, 0, 0), testNow, AppendOptions{Guard: g}); err != nil {
 		t.Fatal(err)
 	}
-	g, verify, _ = p.BeginTxnVerification(7)
+	g, verify, _ = p.BeginTxnVerification(7, 0)
 	if verify {
 		t.Fatal("transaction open: nothing to verify")
 	}
@@ -190,6 +190,12 @@ func TestTxnVerificationGuard(t *testing.T) {
 	p.EndTxnVerification(7, g)
 	if p.LastStableOffset() != 1 {
 		t.Fatalf("LSO %d", p.LastStableOffset())
+	}
+	// The next transaction's first batch (transactions v2: epoch 1) while
+	// the marker of the open one (epoch 0) has not come: it must be
+	// verified, or it would join the open transaction and share its fate.
+	if _, verify, _ = p.BeginTxnVerification(7, 1); !verify {
+		t.Fatal("transaction open at an older epoch: the next epoch's batch must be verified")
 	}
 }
 
@@ -237,8 +243,8 @@ func TestAppendCoordinator(t *testing.T) {
 // issue 13, defect 12).
 func TestConcurrentTxnVerificationsShareTheGuard(t *testing.T) {
 	p := openPartition(t, filepath.Join(t.TempDir(), "t-0"), testPartitionConfig())
-	g1, v1, err1 := p.BeginTxnVerification(7)
-	g2, v2, err2 := p.BeginTxnVerification(7)
+	g1, v1, err1 := p.BeginTxnVerification(7, 0)
+	g2, v2, err2 := p.BeginTxnVerification(7, 0)
 	if err1 != nil || err2 != nil || !v1 || !v2 {
 		t.Fatalf("verifications: %v %v, %v %v", v1, err1, v2, err2)
 	}

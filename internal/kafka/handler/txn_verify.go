@@ -37,7 +37,7 @@ func (b *Broker) appendBatch(part *replica.Partition, txnID *string, version int
 		return part.AppendHeld(records, nowMs, replica.AppendOptions{AcksAll: acksAll})
 	}
 	pid, epoch := model.ProducerID(h.ProducerID()), model.ProducerEpoch(h.ProducerEpoch())
-	guard, verify, err := part.BeginTxnVerification(pid)
+	guard, verify, err := part.BeginTxnVerification(pid, epoch)
 	if err != nil {
 		return 0, -1, err
 	}
