@@ -68,6 +68,8 @@ type Report struct {
 	UnackedPresent        int      // of those, present in Final (allowed: an indeterminate send that succeeded)
 	Unseen                int      // acknowledged, present in Final, but never delivered to any consumer during the run
 	Examples              []string // the first 20 failures, human readable, e.g. "lost: p1-17 acknowledged at 0/345"
+	// MissingAt are the acknowledged positions (partition, offset) of the first CommittedMissing records, for Trace.
+	MissingAt [][2]int64
 }
 
 // maxCheckExamples bounds Report.Examples.
@@ -297,6 +299,9 @@ func (c *ckState) perSend() {
 		}
 		if s.Acked && s.Txn != "" && outcome.Committed && c.h.FinalCommitted != nil && !st.inCommitted {
 			c.r.CommittedMissing++
+			if len(c.r.MissingAt) < maxCheckExamples {
+				c.r.MissingAt = append(c.r.MissingAt, [2]int64{int64(s.Partition), s.Offset})
+			}
 			c.fail("committed missing: %s of committed txn %s acknowledged at %s absent from final committed read",
 				s.Value, s.Txn, ack)
 		}

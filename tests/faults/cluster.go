@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +235,18 @@ func (c *Cluster) Leader(ctx context.Context, topic string, partition int32) int
 		}
 	}
 	return -1
+}
+
+// SaveLogs writes every node's whole log (all its runs) to a file in the
+// temporary directory and names the files in the test's log.
+func (c *Cluster) SaveLogs() {
+	stamp := time.Now().Format("150405")
+	for i, b := range c.Nodes {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("sluice-faults-%s-node%d.log", stamp, i+1))
+		if err := os.WriteFile(path, []byte(b.Log()), 0o644); err != nil {
+			c.t.Logf("save the log of node %d: %v", i+1, err)
+			continue
+		}
+		c.t.Logf("node %d's log: %s", i+1, path)
+	}
 }

@@ -105,9 +105,11 @@ func TestFaults(t *testing.T) {
 
 	h := w.History()
 	rctx, rcancel := context.WithTimeout(ctx, 2*time.Minute)
-	h.Final, h.FinalCommitted, err = ReadAll(rctx, c.Bootstrap(), suiteTopic)
+	var trace Trace
+	h.Final, h.FinalCommitted, trace, err = ReadAll(rctx, c.Bootstrap(), suiteTopic)
 	rcancel()
 	if err != nil {
+		c.SaveLogs()
 		t.Fatalf("final read: %v\n%s", err, Diagnose(ctx, c.Bootstrap(), suiteTopic))
 	}
 	rep := Check(h)
@@ -124,6 +126,10 @@ func TestFaults(t *testing.T) {
 	t.Logf("longest wait for an acknowledgement during a fault: %v", worst.Round(time.Millisecond))
 	if !rep.OK() {
 		t.Errorf("the checker found failures:\n%s\nclient errors:\n%s", rep, strings.Join(w.Errors(), "\n"))
+		for _, at := range rep.MissingAt {
+			t.Logf("transactional records around the missing committed record at %d/%d:\n%s", at[0], at[1], trace.Around(int32(at[0]), at[1], 12))
+		}
+		c.SaveLogs()
 	}
 	if rep.Acked == 0 {
 		t.Error("nothing was acknowledged")
