@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/kafka/fetchsession"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/replica"
@@ -119,12 +120,16 @@ type followed struct {
 
 // sourceFetcher replicates its share of the partitions led by one broker.
 type sourceFetcher struct {
-	key    fetcherKey // key.leader is the broker it fetches from
-	mu     sync.Mutex
-	parts  map[model.TopicPartition]*followed // guarded by mu
-	kick   chan struct{}                      // a partition was added
-	ctx    context.Context
-	cancel context.CancelFunc
+	key   fetcherKey // key.leader is the broker it fetches from
+	mu    sync.Mutex
+	parts map[model.TopicPartition]*followed // guarded by mu
+	kick  chan struct{}                      // a partition was added
+	// session is the fetch session with the leader (KIP-227): after a
+	// full fetch, a request names only the partitions whose position
+	// moved, and the answer only those with news. Used by run only.
+	session fetchsession.Client
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // Follow makes part replicate from leader under epoch (replacing any
@@ -219,6 +224,7 @@ func (f *Fetchers) run(s *sourceFetcher) {
 				cl.Close()
 			}
 			var err error
+			s.session.Reset()
 			if cl, err = kgo.NewClient(kgo.SeedBrokers(a), kgo.RetryTimeout(0)); err != nil {
 				f.log.Error("replica fetcher client", "leader", s.key.leader, "err", err)
 				cl = nil
@@ -282,21 +288,31 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 		byName[p.part.TP] = p
 		byID[idPartition{p.part.TopicID, p.part.TP.Partition}] = p
 	}
+	want := make([]kmsg.FetchRequestTopic, 0, len(order))
 	for _, id := range order {
-		req.Topics = append(req.Topics, *topics[id])
+		want = append(want, *topics[id])
 	}
+	s.session.Build(req, want)
 	ctx, cancel := context.WithTimeout(s.ctx, f.opts.MaxWait+30*time.Second)
 	defer cancel()
 	m, err := cl.SeedBrokers()[0].Request(ctx, req)
 	if err != nil {
+		s.session.Reset()
 		if s.ctx.Err() == nil {
 			f.log.Debug("replica fetch", "leader", s.key.leader, "err", err)
 		}
 		return false
 	}
 	resp := m.(*kmsg.FetchResponse)
-	if resp.ErrorCode != 0 {
-		f.log.Warn("replica fetch", "leader", s.key.leader, "err", kerr.ErrorForCode(resp.ErrorCode))
+	s.session.Handle(resp)
+	switch err := kerr.ErrorForCode(resp.ErrorCode); {
+	case errors.Is(err, kerr.FetchSessionIDNotFound), errors.Is(err, kerr.InvalidFetchSessionEpoch):
+		// The leader dropped the session (a restart, an eviction): the
+		// next request, a full one, opens another at once.
+		f.log.Debug("replica fetch session reset", "leader", s.key.leader, "err", err)
+		return true
+	case err != nil:
+		f.log.Warn("replica fetch", "leader", s.key.leader, "err", err)
 		return false
 	}
 	nowMs := time.Now().UnixMilli()

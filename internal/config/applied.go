@@ -112,7 +112,6 @@ var notApplied = map[string]string{
 
 	"socket.listen.backlog.size": whySockets,
 
-	"max.incremental.fetch.session.cache.slots":     "fetch sessions (KIP-227) are not kept: every fetch is a full one",
 	"log.flush.offset.checkpoint.interval.ms":       whyCheckpoint,
 	"log.flush.start.offset.checkpoint.interval.ms": whyCheckpoint,
 	"compression.gzip.level":                        whyCompression,

@@ -16,7 +16,7 @@ var layers = map[string]int{
 	"internal/batch": 1, "internal/kafka/wire": 1, "internal/kafka/prescan": 1, "internal/config": 1, "internal/procs": 1,
 	"internal/storage": 2, "internal/raft": 2,
 	"internal/metadata": 3, "internal/replica": 3, "internal/auth": 3, "internal/quota": 3,
-	"internal/producerid": 3,
+	"internal/producerid": 3, "internal/kafka/fetchsession": 3,
 	"internal/controller": 4, "internal/cluster": 4, "internal/coord": 4,
 	"internal/kafka/handler": 5, "internal/kafka/conn": 5, "internal/http": 5,
 	"internal/node": 6, "internal/cli": 6, "internal/bench": 6,

@@ -53,6 +53,7 @@ func FromConfig(cfg *config.Broker, log *slog.Logger) (Options, error) {
 			NumPartitions:     cfg.NumPartitions,
 			ReplicationFactor: cfg.DefaultReplicationFactor,
 			FetchMaxBytes:     cfg.FetchMaxBytes,
+			FetchSessionSlots: int(cfg.Int("max.incremental.fetch.session.cache.slots")),
 			Config:            cfg,
 			LogDir:            cfg.LogDirs[0],
 			ControllerID:      controllerID(cfg),

@@ -28,6 +28,7 @@ import (
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/txn"
 	"github.com/sluice-io/sluice/internal/kafka/conn"
+	"github.com/sluice-io/sluice/internal/kafka/fetchsession"
 	"github.com/sluice-io/sluice/internal/kafka/handler"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -135,17 +136,19 @@ type Options struct {
 
 // Node is a running broker+controller process.
 type Node struct {
-	opts      Options
-	quorum    *raft.Node
-	pub       *metadata.Publisher
-	replicas  *cluster.Replicas
-	fss       *storage.FSSync    // nil unless SyncFileSystem
-	wb        *storage.Writeback // nil when WritebackBytes is 0
-	files     *storage.FileJanitor
-	groups    *group.Coordinator
-	txns      *txn.Coordinator
-	server    *conn.Server
-	ctlServer *conn.Server // nil without Options.ControllerListener
+	opts     Options
+	quorum   *raft.Node
+	pub      *metadata.Publisher
+	replicas *cluster.Replicas
+	fss      *storage.FSSync    // nil unless SyncFileSystem
+	wb       *storage.Writeback // nil when WritebackBytes is 0
+	files    *storage.FileJanitor
+	groups   *group.Coordinator
+	txns     *txn.Coordinator
+	// fetchSessions keeps the client listener's fetch sessions.
+	fetchSessions *fetchsession.Cache
+	server        *conn.Server
+	ctlServer     *conn.Server // nil without Options.ControllerListener
 	// ctlListener is the CONTROLLER listener shared with raft's transport
 	// (a voter of several), bound before the quorum opens.
 	ctlListener net.Listener
@@ -240,9 +243,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	topts.NodeID, topts.Logger = opts.NodeID, opts.Log
 	n.txns = txn.New(topts, txn.Deps{Metadata: n.pub, Replicas: n.replicas, Topics: ctrl, ProducerIDs: pids, Groups: n.groups})
 	n.txns.Start()
+	n.fetchSessions = fetchsession.NewCache(opts.Handler.FetchSessionSlots, nil)
 	n.pub.Subscribe(n.applyDynamic) // after the coordinators exist
 	b := &handler.Broker{Settings: opts.Handler, Metadata: n.pub, Controller: ctrl, Quorum: quorumView{n},
-		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now}
+		Replicas: n.replicas, Groups: n.groups, Txns: n.txns, ProducerIDs: pids, Log: opts.Log, Now: time.Now,
+		FetchSessions: n.fetchSessions}
 	n.server, err = conn.Listen(conn.Config{Name: opts.Listener.Name, Addr: opts.Listener.Addr,
 		MaxRequestBytes: opts.MaxRequestBytes, Requests: opts.Requests, IdleTimeout: opts.IdleTimeout,
 		Connections: opts.Connections, SendBuffer: opts.SocketSendBuffer, ReceiveBuffer: opts.SocketReceiveBuffer}, b, opts.Log)
@@ -318,6 +323,9 @@ func (n *Node) applyDynamic(prev, next *metadata.Image) {
 
 // Partition returns the local replica of tp, or nil (tests look inside).
 func (n *Node) Partition(tp model.TopicPartition) *replica.Partition { return n.replicas.Get(tp) }
+
+// FetchSessions is the node's cache of fetch sessions (KIP-227).
+func (n *Node) FetchSessions() *fetchsession.Cache { return n.fetchSessions }
 
 // startVoter opens this node's metadata quorum and returns its
 // controller once the quorum has a leader: the local one for a quorum of

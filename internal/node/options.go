@@ -21,7 +21,7 @@ func TestOptions(dir string) Options {
 		DataDir:  dir,
 		Listener: Listener{Name: "PLAINTEXT", Addr: "127.0.0.1:0"},
 		Handler: handler.Settings{NodeID: 1, ControllerID: 1, AutoCreateTopics: true, NumPartitions: 1,
-			ReplicationFactor: 1, Config: config.Default(), LogDir: dir},
+			ReplicationFactor: 1, FetchSessionSlots: 1000, Config: config.Default(), LogDir: dir},
 		Controller: controller.Options{NumPartitions: 1, DefaultReplicationFactor: 1,
 			ValidateTopicConfigs:  func(o map[string]string) error { _, err := config.ResolveTopic(nil, o); return err },
 			ValidateBrokerConfigs: func(layer map[string]string) error { return config.ValidateBrokerAlter(config.Default(), true, layer) },

@@ -24,10 +24,9 @@ package handler
 // UNKNOWN_LEADER_EPOCH. A fetch from a follower replica (replica_id, or
 // replica_state from v15) reads up to the log end and reports the
 // follower's progress to the partition (01_fetch_replica.go). Topics are
-// named by id from v13 (KIP-516). Fetch sessions (v7+, KIP-227) are not
-// kept: the session id answered is always 0, which tells a client to send
-// full fetches, and an incremental fetch of an unknown session gets
-// FETCH_SESSION_ID_NOT_FOUND.
+// named by id from v13 (KIP-516). Fetch sessions (v7+, KIP-227) are kept
+// by package fetchsession: an incremental fetch reads every partition of
+// its session and answers only those with something new.
 
 import (
 	"slices"
@@ -36,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluice-io/sluice/internal/kafka/fetchsession"
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -45,10 +45,12 @@ import (
 func handleFetch(b *Broker, r *Request) *Reply {
 	req := r.Msg.(*kmsg.FetchRequest)
 	flexible := req.IsFlexible()
-	if req.SessionEpoch > 0 {
-		return NowBody(encodeFetch(req, &wire.FetchResponse{ErrorCode: kerr.FetchSessionIDNotFound.Code}), flexible)
+	session, code := b.FetchSessions.Begin(req)
+	if code != 0 {
+		return NowBody(encodeFetch(req, &wire.FetchResponse{ErrorCode: code}), flexible)
 	}
 	sc := fetchScratchPool.Get().(*fetchScratch)
+	sc.session = session
 	if n := b.fetchOnce(req, sc); n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(sc.parts) == 0 {
 		return NowBody(sc.encode(req), flexible)
 	}
@@ -59,15 +61,19 @@ func handleFetch(b *Broker, r *Request) *Reply {
 // response (its slices reused) and the partitions read without error.
 // Pooled: a steady stream of fetches allocates none of it.
 type fetchScratch struct {
-	resp  wire.FetchResponse
-	parts []*replica.Partition
+	resp    wire.FetchResponse
+	parts   []*replica.Partition
+	session *fetchsession.Fetch // the fetch's session, nil for none
 }
 
 var fetchScratchPool = sync.Pool{New: func() any { return new(fetchScratch) }}
 
 // encode encodes the response and returns sc to the pool.
 func (sc *fetchScratch) encode(req *kmsg.FetchRequest) *wire.Body {
+	sc.session.Finish(&sc.resp)
+	sc.session = nil
 	body := encodeFetch(req, &sc.resp)
+	sc.resp.SessionID = 0
 	clear(sc.parts)
 	sc.parts = sc.parts[:0]
 	for i := range sc.resp.Topics {

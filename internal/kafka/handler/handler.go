@@ -29,6 +29,7 @@ import (
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/coord/group"
 	"github.com/sluice-io/sluice/internal/coord/txn"
+	"github.com/sluice-io/sluice/internal/kafka/fetchsession"
 	"github.com/sluice-io/sluice/internal/kafka/wire"
 	"github.com/sluice-io/sluice/internal/metadata"
 	"github.com/sluice-io/sluice/internal/model"
@@ -44,6 +45,9 @@ type Settings struct {
 	// FetchMaxBytes is fetch.max.bytes: no fetch response carries more
 	// (but the first batch, KIP-74); 0 means no cap.
 	FetchMaxBytes int32
+	// FetchSessionSlots is max.incremental.fetch.session.cache.slots:
+	// the node's FetchSessions cache holds this many sessions.
+	FetchSessionSlots int
 	// Config is the broker's static configuration (file and flags); the
 	// dynamic layers come from the metadata image. Nil means the
 	// zero-config defaults. DescribeConfigs describes it; DeleteTopics
@@ -79,8 +83,11 @@ type Broker struct {
 	// taking blocks from Controller for Settings.NodeID is made on first
 	// use (producer_ids.go).
 	ProducerIDs *producerid.Manager
-	Log         *slog.Logger
-	Now         func() time.Time
+	// FetchSessions keeps incremental fetch sessions (KIP-227); nil
+	// answers every fetch in full with session id 0.
+	FetchSessions *fetchsession.Cache
+	Log           *slog.Logger
+	Now           func() time.Time
 
 	defaultPIDs     sync.Once
 	defaultPIDsImpl *producerid.Manager // set once by defaultPIDs
