@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-io/sluice/internal/controller"
@@ -22,6 +23,8 @@ type ISRProposer struct {
 	replicas *Replicas
 	log      *slog.Logger
 
+	epoch atomic.Pointer[func() int64] // this broker's epoch (SetBrokerEpoch)
+
 	mu    sync.Mutex
 	ctrl  controller.API      // guarded by mu; nil until SetController
 	queue []replica.ISRChange // guarded by mu
@@ -38,6 +41,17 @@ func (p *ISRProposer) SetController(c controller.API) {
 	p.mu.Lock()
 	p.ctrl = c
 	p.mu.Unlock()
+}
+
+// SetBrokerEpoch makes proposals carry epoch() as the leader's broker
+// epoch; without it they carry -1.
+func (p *ISRProposer) SetBrokerEpoch(epoch func() int64) { p.epoch.Store(&epoch) }
+
+func (p *ISRProposer) brokerEpoch() int64 {
+	if e := p.epoch.Load(); e != nil {
+		return (*e)()
+	}
+	return -1
 }
 
 // Propose queues ch. It never blocks.
@@ -82,7 +96,8 @@ func (p *ISRProposer) send(ctx context.Context, ctrl controller.API, ch replica.
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	code, err := ctrl.AlterPartition(sctx, controller.ISRUpdate{Broker: p.self, TopicID: ch.TopicID, Partition: ch.TP.Partition,
-		LeaderEpoch: ch.LeaderEpoch, PartitionEpoch: ch.PartitionEpoch, ISR: ch.ISR})
+		LeaderEpoch: ch.LeaderEpoch, PartitionEpoch: ch.PartitionEpoch, ISR: ch.ISR, BrokerEpochs: ch.BrokerEpochs,
+		BrokerEpoch: p.brokerEpoch()})
 	if err != nil || code != nil {
 		if ctx.Err() == nil {
 			p.log.Info("ISR change not committed", "partition", ch.TP, "isr", ch.ISR, "code", code, "err", err)

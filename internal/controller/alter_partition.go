@@ -19,6 +19,13 @@ type ISRUpdate struct {
 	LeaderEpoch    model.LeaderEpoch
 	PartitionEpoch int32
 	ISR            []model.NodeID
+	// BrokerEpochs are the broker epochs of the ISR's members as the
+	// leader saw them in their fetches, in the order of ISR; nil, 0 or -1
+	// unknown (KIP-903; a broker epoch is the index of a metadata entry,
+	// never 0).
+	BrokerEpochs []int64
+	// BrokerEpoch is the leader's own, 0 or -1 unknown.
+	BrokerEpoch int64
 }
 
 // AlterPartition commits a leader's new ISR, checked as Kafka's
@@ -28,7 +35,10 @@ type ISRUpdate struct {
 // behind), from a broker that does not lead INVALID_REQUEST, against
 // another partition epoch INVALID_UPDATE_VERSION, an ISR that is not a
 // set of the partition's replicas holding the leader INVALID_REQUEST, and
-// one with a fenced broker INELIGIBLE_REPLICA. Accepted, the partition
+// one adding a fenced broker, or a broker whose fetches came from an
+// earlier process than the one registered now (its broker epoch,
+// KIP-903), INELIGIBLE_REPLICA; a leader at a broker epoch that is not
+// its registration's gets STALE_BROKER_EPOCH. Accepted, the partition
 // epoch goes up by one (the leader epoch does not) and the eligible
 // leader replicas follow the new ISR. It returns the code,
 // nil when committed.
@@ -48,6 +58,9 @@ func alterPartition(im *metadata.Image, u ISRUpdate, pol policy) ([]metadata.Rec
 		return nil, kerr.UnknownTopicID
 	}
 	p := t.Partitions[u.Partition]
+	if b := im.Brokers[u.Broker]; u.BrokerEpoch > 0 && (b == nil || b.Epoch != u.BrokerEpoch) {
+		return nil, kerr.StaleBrokerEpoch
+	}
 	switch {
 	case u.LeaderEpoch < p.LeaderEpoch:
 		return nil, kerr.FencedLeaderEpoch
@@ -61,12 +74,16 @@ func alterPartition(im *metadata.Image, u ISRUpdate, pol policy) ([]metadata.Rec
 		return nil, kerr.InvalidRequest
 	}
 	seen := map[model.NodeID]bool{}
-	for _, id := range u.ISR {
+	for i, id := range u.ISR {
 		if seen[id] || !slices.Contains(p.Replicas, id) {
 			return nil, kerr.InvalidRequest
 		}
 		seen[id] = true
-		if b := im.Brokers[id]; !slices.Contains(p.ISR, id) && (b == nil || b.Fenced) {
+		if slices.Contains(p.ISR, id) {
+			continue
+		}
+		b := im.Brokers[id]
+		if b == nil || b.Fenced || (i < len(u.BrokerEpochs) && u.BrokerEpochs[i] > 0 && u.BrokerEpochs[i] != b.Epoch) {
 			return nil, kerr.IneligibleReplica
 		}
 	}

@@ -53,6 +53,33 @@ func TestAlterPartitionChecks(t *testing.T) {
 		{"adding a fenced broker", three, ISRUpdate{Broker: 2, TopicID: id, LeaderEpoch: p3.LeaderEpoch, PartitionEpoch: p3.Epoch,
 			ISR: []model.NodeID{2, 1}}, kerr.IneligibleReplica},
 	}
+	// KIP-903: broker 3 left the ISR; a proposal that adds it back with
+	// a broker epoch other than its registration's (another process of
+	// broker 3 fetched) is refused, one with its registration's is not; a
+	// leader at another epoch than its own registration's is refused.
+	shrunk, err := im.Apply(4, mustAlter(t, im, ok(1, 2), pol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e3, e1 := im.Brokers[3].Epoch, im.Brokers[1].Epoch
+	if e3 <= 0 || e1 <= 0 {
+		t.Fatalf("broker epochs %d and %d: the test needs registered brokers", e1, e3)
+	}
+	ps := shrunk.Topics["t"].Partitions[0]
+	grow := func(leaderEpoch int64, epochs ...int64) ISRUpdate {
+		return ISRUpdate{Broker: 1, TopicID: id, PartitionEpoch: ps.Epoch, ISR: []model.NodeID{1, 2, 3},
+			BrokerEpochs: epochs, BrokerEpoch: leaderEpoch}
+	}
+	tests = append(tests, []struct {
+		name string
+		im   *metadata.Image
+		u    ISRUpdate
+		want *kerr.Error
+	}{
+		{"adding a broker another process of it fetched for", shrunk, grow(e1, -1, -1, e3+7), kerr.IneligibleReplica},
+		{"adding a broker at its registered epoch", shrunk, grow(e1, -1, -1, e3), nil},
+		{"from a leader at a stale broker epoch", shrunk, grow(e1+1, -1, -1, e3), kerr.StaleBrokerEpoch},
+	}...)
 	for _, tt := range tests {
 		recs, code := alterPartition(tt.im, tt.u, pol)
 		if code != tt.want {
@@ -63,4 +90,14 @@ func TestAlterPartitionChecks(t *testing.T) {
 			t.Errorf("%s: %d records with code %v", tt.name, len(recs), code)
 		}
 	}
+}
+
+// mustAlter returns the records of an accepted proposal.
+func mustAlter(t *testing.T, im *metadata.Image, u ISRUpdate, pol policy) []metadata.Record {
+	t.Helper()
+	recs, code := alterPartition(im, u, pol)
+	if code != nil {
+		t.Fatalf("proposal %+v: %v", u, code)
+	}
+	return recs
 }

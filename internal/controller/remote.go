@@ -314,14 +314,17 @@ func (r *Remote) AllocateProducerIDs(ctx context.Context, broker model.NodeID, c
 // ids and broker epochs).
 func (r *Remote) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, error) {
 	req := kmsg.NewPtrAlterPartitionRequest()
-	req.BrokerID, req.BrokerEpoch = int32(u.Broker), -1
+	req.BrokerID, req.BrokerEpoch = int32(u.Broker), u.BrokerEpoch
 	rt := kmsg.NewAlterPartitionRequestTopic()
 	rt.TopicID = u.TopicID
 	rp := kmsg.NewAlterPartitionRequestTopicPartition()
 	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch = u.Partition, int32(u.LeaderEpoch), u.PartitionEpoch
-	for _, id := range u.ISR {
+	for i, id := range u.ISR {
 		e := kmsg.NewAlterPartitionRequestTopicPartitionNewEpochISR()
 		e.BrokerID, e.BrokerEpoch = int32(id), -1
+		if i < len(u.BrokerEpochs) {
+			e.BrokerEpoch = u.BrokerEpochs[i]
+		}
 		rp.NewEpochISR = append(rp.NewEpochISR, e)
 		rp.NewISR = append(rp.NewISR, int32(id))
 	}

@@ -217,6 +217,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	n.fetchers.SetBrokerEpoch(n.brokerEpoch)
 	n.replicas.SetFetchers(n.fetchers)
 	n.isr = cluster.NewISRProposer(opts.NodeID, n.replicas, opts.Log)
+	n.isr.SetBrokerEpoch(n.brokerEpoch)
 	n.replicas.SetISRProposer(n.isr)
 	var ctrl controller.API
 	if len(opts.ControllerVoters) == 0 {

@@ -26,6 +26,11 @@ type ISRChange struct {
 	LeaderEpoch    model.LeaderEpoch
 	PartitionEpoch int32
 	ISR            []model.NodeID
+	// BrokerEpochs are, in the order of ISR, the broker epochs the
+	// members' fetches carried (-1 unknown, and for the leader itself):
+	// the controller refuses a member whose process is no longer the one
+	// registered (KIP-903).
+	BrokerEpochs []int64
 }
 
 // SetISRProposer sets where the partition sends its ISR proposals; f
@@ -92,7 +97,15 @@ func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower) {
 func (p *Partition) proposeLocked(isr []model.NodeID) {
 	l := &p.lead
 	l.pending = isr
-	l.propose(ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch, ISR: slices.Clone(isr)})
+	epochs := make([]int64, len(isr))
+	for i, id := range isr {
+		epochs[i] = -1
+		if f := l.followers[id]; f != nil {
+			epochs[i] = f.brokerEpoch
+		}
+	}
+	l.propose(ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
+		ISR: slices.Clone(isr), BrokerEpochs: epochs})
 }
 
 // maximalISRLocked is the committed ISR with a pending expansion's new

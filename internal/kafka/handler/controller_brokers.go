@@ -133,12 +133,14 @@ func handleAlterPartition(b *Broker, r *Request) *Reply {
 			}
 			for _, rp := range rt.Partitions {
 				u := controller.ISRUpdate{Broker: model.NodeID(req.BrokerID), TopicID: id, Partition: rp.Partition,
-					LeaderEpoch: model.LeaderEpoch(rp.LeaderEpoch), PartitionEpoch: rp.PartitionEpoch}
+					LeaderEpoch: model.LeaderEpoch(rp.LeaderEpoch), PartitionEpoch: rp.PartitionEpoch, BrokerEpoch: req.BrokerEpoch}
 				for _, n := range rp.NewISR {
 					u.ISR = append(u.ISR, model.NodeID(n))
+					u.BrokerEpochs = append(u.BrokerEpochs, -1)
 				}
 				for _, e := range rp.NewEpochISR {
 					u.ISR = append(u.ISR, model.NodeID(e.BrokerID))
+					u.BrokerEpochs = append(u.BrokerEpochs, int64(e.BrokerEpoch))
 				}
 				sp := kmsg.NewAlterPartitionResponseTopicPartition()
 				sp.Partition = rp.Partition
