@@ -182,7 +182,7 @@ func (r *Replicas) lead(im *metadata.Image, part *replica.Partition, p metadata.
 		}
 	}
 	_, err := part.MakeLeader(replica.LeaderState{Local: r.node, LeaderEpoch: p.LeaderEpoch,
-		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR, Ineligible: ineligible}, now)
+		PartitionEpoch: p.Epoch, Replicas: p.Replicas, ISR: p.ISR, Ineligible: ineligible, Recovering: p.Recovering}, now)
 	if err != nil {
 		r.log.Error("become leader", "partition", part.TP, "err", err)
 	}

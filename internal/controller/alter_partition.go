@@ -26,6 +26,10 @@ type ISRUpdate struct {
 	BrokerEpochs []int64
 	// BrokerEpoch is the leader's own, 0 or -1 unknown.
 	BrokerEpoch int64
+	// Recovering is the leader recovery state the leader asks for
+	// (KIP-704): false (RECOVERED) ends the recovery of a partition
+	// elected uncleanly.
+	Recovering bool
 }
 
 // AlterPartition commits a leader's new ISR, checked as Kafka's
@@ -38,7 +42,10 @@ type ISRUpdate struct {
 // one adding a fenced broker, or a broker whose fetches came from an
 // earlier process than the one registered now (its broker epoch,
 // KIP-903), INELIGIBLE_REPLICA; a leader at a broker epoch that is not
-// its registration's gets STALE_BROKER_EPOCH. Accepted, the partition
+// its registration's gets STALE_BROKER_EPOCH. KIP-704: a recovered
+// partition cannot go back to recovering, and a recovering one keeps the
+// leader alone as its ISR, also in the proposal that ends its recovery
+// (INVALID_REQUEST). Accepted, the partition
 // epoch goes up by one (the leader epoch does not) and the eligible
 // leader replicas follow the new ISR. It returns the code,
 // nil when committed.
@@ -72,6 +79,10 @@ func alterPartition(im *metadata.Image, u ISRUpdate, pol policy) ([]metadata.Rec
 		return nil, kerr.InvalidUpdateVersion
 	case !slices.Contains(u.ISR, p.Leader):
 		return nil, kerr.InvalidRequest
+	case u.Recovering && !p.Recovering:
+		return nil, kerr.InvalidRequest
+	case p.Recovering && len(u.ISR) != 1:
+		return nil, kerr.InvalidRequest
 	}
 	seen := map[model.NodeID]bool{}
 	for i, id := range u.ISR {
@@ -89,5 +100,7 @@ func alterPartition(im *metadata.Image, u ISRUpdate, pol policy) ([]metadata.Rec
 	}
 	// A shrink below min ISR moves the members it drops to the ELR
 	// (fencing.go); an ISR back at min ISR empties it.
-	return []metadata.Record{{Partition: pol.change(t, int(u.Partition), p, p.Leader, slices.Clone(u.ISR))}}, nil
+	rec := pol.change(t, int(u.Partition), p, p.Leader, slices.Clone(u.ISR))
+	rec.Recovering = u.Recovering
+	return []metadata.Record{{Partition: rec}}, nil
 }

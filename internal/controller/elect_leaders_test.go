@@ -112,4 +112,42 @@ func TestUncleanElectionOnFence(t *testing.T) {
 	if off = tc.image().Topics["off"].Partitions[0]; off.Leader != 2 || len(off.ISR) != 1 {
 		t.Fatalf("after turning unclean election on: leader %d ISR %v, want 2 and [2]", off.Leader, off.ISR)
 	}
+	uncleanLeaderRecovers(t, tc, onID)
+}
+
+// uncleanLeaderRecovers checks KIP-704 on a partition just elected
+// uncleanly (leader 2, ISR [2]): it is recovering, nothing joins its ISR
+// until the leader proposes its ISR of itself as recovered, and a
+// recovered partition cannot go back to recovering.
+func uncleanLeaderRecovers(t *testing.T, tc *testCluster, id model.TopicID) {
+	t.Helper()
+	ctx := context.Background()
+	propose := func(recovering bool, isr ...model.NodeID) *kerr.Error {
+		t.Helper()
+		p := tc.image().TopicIDs[id].Partitions[0]
+		code, err := tc.c.AlterPartition(ctx, ISRUpdate{Broker: 2, TopicID: id, LeaderEpoch: p.LeaderEpoch,
+			PartitionEpoch: p.Epoch, ISR: isr, Recovering: recovering})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	if p := tc.image().TopicIDs[id].Partitions[0]; !p.Recovering {
+		t.Fatalf("after an unclean election: %+v, want recovering", p)
+	}
+	if code := propose(false, 2, 3); code != kerr.InvalidRequest {
+		t.Fatalf("an ISR expansion while recovering: %v, want INVALID_REQUEST", code)
+	}
+	if code := propose(false, 2); code != nil {
+		t.Fatalf("the end of the recovery: %v", code)
+	}
+	if p := tc.image().TopicIDs[id].Partitions[0]; p.Recovering {
+		t.Fatalf("after the recovery: %+v", p)
+	}
+	if code := propose(true, 2); code != kerr.InvalidRequest {
+		t.Fatalf("back to recovering: %v, want INVALID_REQUEST", code)
+	}
+	if code := propose(false, 2, 3); code != nil {
+		t.Fatalf("an ISR expansion once recovered: %v", code)
+	}
 }

@@ -68,14 +68,16 @@ func nextELR(p metadata.Partition, isr []model.NodeID, minISR int) []model.NodeI
 }
 
 // change is the record that moves t's partition i from p to leader and
-// isr (a new leader raises the leader epoch), the ELR following.
+// isr (a new leader raises the leader epoch), the ELR following. A
+// recovering leader (KIP-704) stays recovering.
 func (pol policy) change(t *metadata.Topic, i int, p metadata.Partition, leader model.NodeID, isr []model.NodeID) *metadata.PartitionRecord {
 	epoch := p.LeaderEpoch
 	if leader != p.Leader {
 		epoch++
 	}
 	return &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i), Leader: leader, LeaderEpoch: epoch,
-		Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: isr, ELR: nextELR(p, isr, pol.effectiveMinISR(t, p))}
+		Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: isr, ELR: nextELR(p, isr, pol.effectiveMinISR(t, p)),
+		Recovering: p.Recovering && leader == p.Leader}
 }
 
 // electClean picks a live leader that holds every committed record: an
@@ -181,10 +183,11 @@ func uncleanLeader(im *metadata.Image, p metadata.Partition, dead model.NodeID) 
 // uncleanChange makes leader the leader of t's partition i with an ISR of
 // itself (Kafka's unclean election: what it lacks of the old leader's log
 // is lost) and no ELR (its members may hold records the new leader has
-// not, which they will truncate).
+// not, which they will truncate), recovering (KIP-704): the ISR stays
+// the leader alone until the leader says it recovered.
 func uncleanChange(t *metadata.Topic, i int, p metadata.Partition, leader model.NodeID) *metadata.PartitionRecord {
 	return &metadata.PartitionRecord{TopicID: t.ID, Partition: int32(i), Leader: leader, LeaderEpoch: p.LeaderEpoch + 1,
-		Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: []model.NodeID{leader}}
+		Epoch: p.Epoch + 1, Replicas: p.Replicas, ISR: []model.NodeID{leader}, Recovering: true}
 }
 
 // uncleanRecords elects leaders for the partitions without one whose

@@ -319,6 +319,9 @@ func (r *Remote) AlterPartition(ctx context.Context, u ISRUpdate) (*kerr.Error, 
 	rt.TopicID = u.TopicID
 	rp := kmsg.NewAlterPartitionRequestTopicPartition()
 	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch = u.Partition, int32(u.LeaderEpoch), u.PartitionEpoch
+	if u.Recovering {
+		rp.LeaderRecoveryState = 1
+	}
 	for i, id := range u.ISR {
 		e := kmsg.NewAlterPartitionRequestTopicPartitionNewEpochISR()
 		e.BrokerID, e.BrokerEpoch = int32(id), -1

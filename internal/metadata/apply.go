@@ -115,7 +115,7 @@ func (d *delta) applyPartition(p *PartitionRecord) error {
 	}
 	t = d.ownTopic(t)
 	part := Partition{Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, Epoch: p.Epoch,
-		Replicas: slices.Clone(p.Replicas), ISR: slices.Clone(p.ISR), ELR: slices.Clone(p.ELR)}
+		Replicas: slices.Clone(p.Replicas), ISR: slices.Clone(p.ISR), ELR: slices.Clone(p.ELR), Recovering: p.Recovering}
 	switch n := int(p.Partition); {
 	case n < 0:
 		return fmt.Errorf("partition %d of %q", n, t.Name)

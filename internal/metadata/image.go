@@ -66,6 +66,11 @@ type Partition struct {
 	// stands still then). A partition whose ISR has no live member is
 	// led by one of them before any unclean election.
 	ELR []model.NodeID
+	// Recovering is KIP-704's leader recovery state RECOVERING: the
+	// leader was elected uncleanly and has not yet told the controller
+	// (AlterPartition) that it recovered; until then its ISR is itself
+	// alone.
+	Recovering bool `json:",omitempty"`
 }
 
 // Empty returns the image before any record.

@@ -54,6 +54,9 @@ type PartitionRecord struct {
 	Replicas    []model.NodeID    `json:"replicas"`
 	ISR         []model.NodeID    `json:"isr"`
 	ELR         []model.NodeID    `json:"elr,omitempty"` // eligible leader replicas (KIP-966)
+	// Recovering: elected uncleanly, not recovered yet (KIP-704's
+	// leader_recovery_state 1).
+	Recovering bool `json:"recovering,omitempty"`
 }
 
 // RemoveTopicRecord deletes a topic and all its partitions.

@@ -70,6 +70,10 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 	if l.pending != nil || l.propose == nil {
 		return
 	}
+	if l.recovering {
+		p.maybeEndRecoveryLocked(nowMs) // again, after a failed proposal
+		return
+	}
 	leo := p.log.LogEndOffset()
 	isr := slices.DeleteFunc(slices.Clone(l.isr), func(id model.NodeID) bool {
 		f := l.followers[id]
@@ -84,7 +88,7 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 // Called under appendMu after its fetch was recorded.
 func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower) {
 	l := &p.lead
-	if l.pending != nil || l.propose == nil || slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
+	if l.pending != nil || l.propose == nil || l.recovering || slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
 		return
 	}
 	if f.logEnd < l.hw || f.logEnd < l.epochStart {
@@ -106,6 +110,22 @@ func (p *Partition) proposeLocked(isr []model.NodeID) {
 	}
 	l.propose(ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
 		ISR: slices.Clone(isr), BrokerEpochs: epochs})
+}
+
+// maybeEndRecoveryLocked ends the recovery of a leader elected uncleanly
+// (KIP-704): once its producer and transaction state is rebuilt from its
+// log (what it recovers; Kafka's leader recovers nothing yet), it
+// proposes its ISR of itself as recovered, after which followers may join.
+// Called under appendMu.
+func (p *Partition) maybeEndRecoveryLocked(nowMs int64) {
+	l := &p.lead
+	if !l.recovering || l.pending != nil || l.propose == nil || p.Role() != RoleLeader {
+		return
+	}
+	if _, err := p.producersLocked(nowMs); err != nil {
+		return // the next ISR check tries again
+	}
+	p.proposeLocked([]model.NodeID{l.local})
 }
 
 // maximalISRLocked is the committed ISR with a pending expansion's new

@@ -80,6 +80,9 @@ type LeaderState struct {
 	// fenced or gone: Kafka's isReplicaIsrEligible): they neither hold the
 	// HW back as caught-up followers nor are proposed for the ISR.
 	Ineligible []model.NodeID
+	// Recovering: this leader was elected uncleanly (KIP-704); it
+	// proposes no ISR change but the one that ends the recovery (isr.go).
+	Recovering bool
 }
 
 // FollowerState is the metadata of a partition this broker follows (its
@@ -112,6 +115,8 @@ type leadership struct {
 	// lock-free min ISR checks (setSizesLocked).
 	isrSize, replicaCount atomic.Int32
 	ineligible            []model.NodeID // LeaderState.Ineligible
+	local                 model.NodeID   // LeaderState.Local
+	recovering            bool           // LeaderState.Recovering
 	// pending is an ISR proposed to the controller and not yet in the
 	// metadata, nil for none (isr.go); propose sends proposals.
 	pending []model.NodeID
@@ -179,6 +184,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	l.partitionEpoch = st.PartitionEpoch
 	l.isr, l.pending = slices.Clone(st.ISR), nil
 	l.ineligible = slices.Clone(st.Ineligible)
+	l.local, l.recovering = st.Local, st.Recovering
 	if newEpoch {
 		end := p.log.LogEndOffset()
 		if err := p.log.AssignEpoch(st.LeaderEpoch, end); err != nil {
@@ -217,6 +223,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	p.setSizesLocked()
 	p.publishLocked(nowMs)
 	p.wakeCommitWaiters()
+	p.maybeEndRecoveryLocked(nowMs)
 	return true, nil
 }
 

@@ -133,7 +133,7 @@ func handleAlterPartition(b *Broker, r *Request) *Reply {
 			}
 			for _, rp := range rt.Partitions {
 				u := controller.ISRUpdate{Broker: model.NodeID(req.BrokerID), TopicID: id, Partition: rp.Partition,
-					LeaderEpoch: model.LeaderEpoch(rp.LeaderEpoch), PartitionEpoch: rp.PartitionEpoch, BrokerEpoch: req.BrokerEpoch}
+					LeaderEpoch: model.LeaderEpoch(rp.LeaderEpoch), PartitionEpoch: rp.PartitionEpoch, BrokerEpoch: req.BrokerEpoch, Recovering: rp.LeaderRecoveryState == 1}
 				for _, n := range rp.NewISR {
 					u.ISR = append(u.ISR, model.NodeID(n))
 					u.BrokerEpochs = append(u.BrokerEpochs, -1)
@@ -154,6 +154,9 @@ func handleAlterPartition(b *Broker, r *Request) *Reply {
 				if t := b.Metadata.Current().TopicIDs[id]; t != nil && int(rp.Partition) < len(t.Partitions) && rp.Partition >= 0 {
 					p := t.Partitions[rp.Partition]
 					sp.LeaderID, sp.LeaderEpoch, sp.PartitionEpoch = int32(p.Leader), int32(p.LeaderEpoch), p.Epoch
+					if p.Recovering {
+						sp.LeaderRecoveryState = 1
+					}
 					for _, n := range p.ISR {
 						sp.ISR = append(sp.ISR, int32(n))
 					}
