@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/sluice-io/sluice/internal/controller"
 	"github.com/sluice-io/sluice/internal/model"
 	"github.com/sluice-io/sluice/internal/replica"
@@ -84,13 +86,13 @@ func (p *ISRProposer) Run(ctx context.Context) {
 }
 
 func (p *ISRProposer) send(ctx context.Context, ctrl controller.API, ch replica.ISRChange) {
-	fail := func() {
+	fail := func(refused bool) {
 		if part := p.replicas.Get(ch.TP); part != nil {
-			part.ISRProposalFailed(ch.PartitionEpoch)
+			part.ISRProposalFailed(ch.PartitionEpoch, refused, time.Now().UnixMilli())
 		}
 	}
 	if ctrl == nil {
-		fail()
+		fail(true)
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -102,8 +104,18 @@ func (p *ISRProposer) send(ctx context.Context, ctrl controller.API, ch replica.
 		if ctx.Err() == nil {
 			p.log.Info("ISR change not committed", "partition", ch.TP, "isr", ch.ISR, "code", code, "err", err)
 		}
-		fail()
+		fail(err == nil && refusedForGood(code))
 		return
 	}
 	p.log.Info("ISR changed", "partition", ch.TP, "isr", ch.ISR)
+}
+
+// refusedForGood reports whether the controller's answer to a proposal
+// says it did not commit it. INVALID_UPDATE_VERSION and
+// FENCED_LEADER_EPOCH say the partition moved on, maybe by this very
+// proposal (the answer to a resend of one that was committed), and
+// NOT_CONTROLLER that the answer comes from a controller that is behind:
+// the metadata will tell.
+func refusedForGood(code *kerr.Error) bool {
+	return code != kerr.InvalidUpdateVersion && code != kerr.FencedLeaderEpoch && code != kerr.NotController
 }

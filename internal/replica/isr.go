@@ -14,6 +14,20 @@ import (
 // expansion is pending it counts the member it adds (Kafka's "maximal
 // ISR"): both are the more restrictive choice.
 //
+// A proposal stays pending until its outcome is known: a metadata image
+// with a newer partition epoch (which holds it, or what replaced it), or
+// the controller's refusal of it. An answer that does not say (a lost
+// request, a timeout) or that says the partition moved on
+// (INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH: maybe by this very
+// proposal, answered to a resend) keeps it pending: it is sent again
+// after isrRetryBackoffMs and the HW keeps counting the member it adds.
+// Dropping it then, the leader would count the HW without a member the
+// controller may already have put into the ISR, and acknowledge records
+// that member lacks; elected next, it would lose them (found by the fault
+// suite: two acknowledged records lost after a leader's expansion was
+// committed while its retries were refused). A refused proposal is not
+// made again before isrRetryBackoffMs.
+//
 // A follower of the ISR leaves it when it has not caught up with the
 // leader's log end within replica.lag.time.max.ms; one outside joins when
 // its log end reached the HW and the start of this leader's epoch (so it
@@ -42,14 +56,26 @@ func (p *Partition) SetISRProposer(f func(ISRChange)) {
 	p.unlockAppend()
 }
 
-// ISRProposalFailed ends a pending proposal that the controller refused
-// or that could not be sent: the next check may propose again.
-func (p *Partition) ISRProposalFailed(partitionEpoch int32) {
+// isrRetryBackoffMs is how long a leader waits before it sends a pending
+// proposal again, or makes a new one after a refusal.
+const isrRetryBackoffMs = 1000
+
+// ISRProposalFailed reports the proposal made at partitionEpoch not
+// committed: refused by the controller (it did not commit it: the next
+// check may propose again after a back-off), or with an outcome unknown
+// (the proposal stays pending and is sent again).
+func (p *Partition) ISRProposalFailed(partitionEpoch int32, refused bool, now int64) {
 	p.appendMu.Lock()
 	defer p.unlockAppend()
-	if p.lead.partitionEpoch == partitionEpoch {
-		p.lead.pending = nil
+	l := &p.lead
+	if l.partitionEpoch != partitionEpoch || l.pending == nil {
+		return // the metadata moved on meanwhile: it holds the outcome
 	}
+	if refused {
+		l.pending, l.retryAtMs = nil, now+isrRetryBackoffMs
+		return
+	}
+	l.resendAtMs = now + isrRetryBackoffMs
 }
 
 // MaybeShrinkISR proposes to drop the ISR members that have not caught up
@@ -67,7 +93,17 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 	if p.computeHWLocked(nowMs) != l.hw {
 		p.publishLocked(nowMs)
 	}
-	if l.pending != nil || l.propose == nil {
+	if l.propose == nil {
+		return
+	}
+	if l.pending != nil {
+		if l.resendAtMs > 0 && nowMs >= l.resendAtMs {
+			l.resendAtMs = 0
+			l.propose(l.proposed)
+		}
+		return
+	}
+	if nowMs < l.retryAtMs {
 		return
 	}
 	if l.recovering {
@@ -86,9 +122,10 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 
 // maybeExpandISRLocked proposes to add follower id once it is in sync.
 // Called under appendMu after its fetch was recorded.
-func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower) {
+func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower, nowMs int64) {
 	l := &p.lead
-	if l.pending != nil || l.propose == nil || l.recovering || slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
+	if l.pending != nil || l.propose == nil || l.recovering || nowMs < l.retryAtMs ||
+		slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
 		return
 	}
 	if f.logEnd < l.hw || f.logEnd < l.epochStart {
@@ -108,8 +145,10 @@ func (p *Partition) proposeLocked(isr []model.NodeID) {
 			epochs[i] = f.brokerEpoch
 		}
 	}
-	l.propose(ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
-		ISR: slices.Clone(isr), BrokerEpochs: epochs})
+	l.proposed = ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
+		ISR: slices.Clone(isr), BrokerEpochs: epochs}
+	l.resendAtMs = 0
+	l.propose(l.proposed)
 }
 
 // maybeEndRecoveryLocked ends the recovery of a leader elected uncleanly
@@ -119,7 +158,7 @@ func (p *Partition) proposeLocked(isr []model.NodeID) {
 // Called under appendMu.
 func (p *Partition) maybeEndRecoveryLocked(nowMs int64) {
 	l := &p.lead
-	if !l.recovering || l.pending != nil || l.propose == nil || p.Role() != RoleLeader {
+	if !l.recovering || l.pending != nil || l.propose == nil || p.Role() != RoleLeader || nowMs < l.retryAtMs {
 		return
 	}
 	if _, err := p.producersLocked(nowMs); err != nil {

@@ -117,10 +117,16 @@ type leadership struct {
 	ineligible            []model.NodeID // LeaderState.Ineligible
 	local                 model.NodeID   // LeaderState.Local
 	recovering            bool           // LeaderState.Recovering
-	// pending is an ISR proposed to the controller and not yet in the
-	// metadata, nil for none (isr.go); propose sends proposals.
-	pending []model.NodeID
-	propose func(ISRChange)
+	// pending is an ISR proposed to the controller whose outcome is not
+	// known yet, nil for none (isr.go); proposed is that proposal,
+	// resendAtMs when it is sent again (0: not before an answer), and
+	// retryAtMs the time before which no new proposal is made (after a
+	// refusal). propose sends proposals.
+	pending    []model.NodeID
+	proposed   ISRChange
+	resendAtMs int64
+	retryAtMs  int64
+	propose    func(ISRChange)
 	// followers is every replica but this one, while leading.
 	followers map[model.NodeID]*follower
 	// epochStart is the log end when this leader's epoch began (a follower
@@ -180,9 +186,14 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	}
 	newEpoch := !l.told || st.LeaderEpoch > p.LeaderEpoch() || p.Role() != RoleLeader
 	wasLeader := l.told && p.Role() == RoleLeader
+	if !l.told || st.PartitionEpoch > l.partitionEpoch || newEpoch {
+		// The partition state moved on: it holds the pending proposal's
+		// outcome. The same state applied again does not (isr.go).
+		l.pending, l.resendAtMs, l.retryAtMs = nil, 0, 0
+	}
 	l.told = true
 	l.partitionEpoch = st.PartitionEpoch
-	l.isr, l.pending = slices.Clone(st.ISR), nil
+	l.isr = slices.Clone(st.ISR)
 	l.ineligible = slices.Clone(st.Ineligible)
 	l.local, l.recovering = st.Local, st.Recovering
 	if newEpoch {
@@ -363,7 +374,7 @@ func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 	f.logEnd = ff.FetchOffset
 	f.lastFetchLeaderEnd = max(leo, f.lastFetchLeaderEnd)
 	f.lastFetchMs, f.brokerEpoch = nowMs, max(f.brokerEpoch, ff.BrokerEpoch) // a fetch without one (-1) forgets none
-	p.maybeExpandISRLocked(ff.Replica, f)
+	p.maybeExpandISRLocked(ff.Replica, f, nowMs)
 	if p.computeHWLocked(nowMs) != p.lead.hw {
 		p.publishLocked(nowMs)
 	}

@@ -1,0 +1,68 @@
+package replica
+
+import (
+	"testing"
+
+	"github.com/sluice-io/sluice/internal/model"
+)
+
+// A proposed expansion counts toward the HW until its outcome is known:
+// the same partition state applied again, an answer that does not say,
+// or INVALID_UPDATE_VERSION (maybe the answer to a resend of a committed
+// proposal) keep it pending, and it is sent again after the back-off;
+// only a refusal or a newer partition state ends it. Before, a re-applied
+// image or a refused resend dropped it, and the leader acknowledged
+// records the member it had added lacked (the fault suite lost two
+// acknowledged records when that member was elected next).
+func TestPendingExpansionHoldsTheHW(t *testing.T) {
+	p := leaderOf3(t, 1, 1, 2)
+	var sent []ISRChange
+	p.SetISRProposer(func(ch ISRChange) { sent = append(sent, ch) })
+	end := appendN(t, p, 10, false)
+	fetched(t, p, 2, end)
+	fetched(t, p, 3, end)
+	if len(sent) != 1 || len(sent[0].ISR) != 3 {
+		t.Fatalf("proposals %+v, want one adding 3", sent)
+	}
+	if sent[0].BrokerEpochs[2] != 7 {
+		t.Fatalf("the proposal carries broker epochs %v, want 3's (7)", sent[0].BrokerEpochs)
+	}
+	end2 := appendN(t, p, 5, false)
+	hwHeld := func(what string) {
+		t.Helper()
+		fetched(t, p, 2, end2)
+		if hw := p.HighWatermark(); hw != end {
+			t.Fatalf("%s: HW %d, want %d (3, proposed for the ISR, holds only that)", what, hw, end)
+		}
+	}
+	hwHeld("pending")
+	if _, err := p.MakeLeader(LeaderState{Local: 1, LeaderEpoch: 1, PartitionEpoch: 1,
+		Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1, 2}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	hwHeld("the same partition state applied again")
+	p.ISRProposalFailed(1, false, testNow)
+	hwHeld("an unknown outcome")
+	p.MaybeShrinkISR(testNow + isrRetryBackoffMs - 1)
+	if len(sent) != 1 {
+		t.Fatalf("resent before the back-off: %d proposals", len(sent))
+	}
+	p.MaybeShrinkISR(testNow + isrRetryBackoffMs)
+	if len(sent) != 2 || len(sent[1].ISR) != 3 {
+		t.Fatalf("after the back-off: proposals %+v, want the same one again", sent)
+	}
+	p.ISRProposalFailed(1, true, testNow+isrRetryBackoffMs) // refused: it was not committed
+	fetched(t, p, 3, end)                                   // caught up to the previous end only
+	p.MaybeShrinkISR(testNow + 3*isrRetryBackoffMs)
+	if len(sent) != 2 {
+		t.Fatalf("a refused proposal was sent again: %+v", sent)
+	}
+	if _, err := p.MakeLeader(LeaderState{Local: 1, LeaderEpoch: 1, PartitionEpoch: 2,
+		Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1, 2, 3}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	fetched(t, p, 3, end2)
+	if hw := p.HighWatermark(); hw != end2 {
+		t.Fatalf("with 3 in the ISR: HW %d, want %d", hw, end2)
+	}
+}
