@@ -12,6 +12,7 @@ package brokerproc
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -180,6 +181,14 @@ func (b *Broker) launch() {
 				b.log.WriteString(sc.Text() + "\n")
 			}
 			b.logMu.Unlock()
+		}
+		if err := sc.Err(); err != nil {
+			// A line longer than the buffer: keep draining, or the broker
+			// would block on its next log write and hang.
+			b.logMu.Lock()
+			fmt.Fprintf(&b.log, "brokerproc: the rest of this run's output is dropped: %v\n", err)
+			b.logMu.Unlock()
+			io.Copy(io.Discard, out)
 		}
 		cmd.Wait()
 		b.state = cmd.ProcessState
