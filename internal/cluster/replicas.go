@@ -47,6 +47,9 @@ type Replicas struct {
 	// isr sends the ISR proposals of the partitions this broker leads
 	// (nil: none is proposed).
 	isr *ISRProposer
+	// lease is this broker's controller lease (replica.SetLease), nil
+	// for none.
+	lease func() bool
 	// hws is the HW checkpoint read at start: a replica opened later
 	// starts at its entry (log start without one). Guarded by mu.
 	hws map[model.TopicPartition]model.Offset
@@ -75,6 +78,10 @@ func (r *Replicas) SetFetchers(f *Fetchers) { r.fetchers = f }
 // SetISRProposer makes the partitions this broker leads propose ISR
 // changes through p. Call it before the first Reconcile.
 func (r *Replicas) SetISRProposer(p *ISRProposer) { r.isr = p }
+
+// SetLease gives every partition this broker's controller lease
+// (replica.Partition.SetLease). Call it before the first Reconcile.
+func (r *Replicas) SetLease(held func() bool) { r.lease = held }
 
 // CheckpointHighWatermarks writes every replica's high watermark to the
 // data directory's checkpoint (replica.high.watermark.checkpoint.interval.ms,
@@ -208,6 +215,9 @@ func (r *Replicas) openAll(im *metadata.Image, todo []pendingOpen) []pendingOpen
 				part.RestoreHighWatermark(r.hws[o.tp]) // no entry: 0, raised to the log start
 				if r.isr != nil {
 					part.SetISRProposer(r.isr.Propose)
+				}
+				if r.lease != nil {
+					part.SetLease(r.lease)
 				}
 				r.lead(im, part, o.state)
 				o.part = part

@@ -169,6 +169,10 @@ type Node struct {
 	heartbeatDone chan struct{}
 	incarnation   model.TopicID // this process's registration (register.go)
 	epoch         atomic.Int64  // its broker epoch once the image shows it, else -1
+	// born and leaseSent make the controller lease (lease.go): when the
+	// last heartbeat the controller answered was sent, since born.
+	born      time.Time
+	leaseSent atomic.Int64
 	// connLimits carries dynamic connection limits to the listener
 	// (connections.go).
 	connLimits chan conn.ConnectionLimits
@@ -213,6 +217,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	// it, start (register.go).
 	n.incarnation = model.NewTopicID()
 	n.epoch.Store(-1) // until the image shows the registration
+	n.born = time.Now()
 	n.fetchers = cluster.NewFetchers(opts.NodeID, n.pub, cmp.Or(opts.Fetch, cluster.DefaultFetcherOptions()), opts.Log)
 	n.fetchers.SetBrokerEpoch(n.brokerEpoch)
 	n.replicas.SetFetchers(n.fetchers)
@@ -268,6 +273,8 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.remote != nil {
+		n.renewLease(time.Since(n.born)) // the registration was answered
+		n.replicas.SetLease(n.leaseHeld)
 		n.heartbeatDone = make(chan struct{})
 		n.background(func(ctx context.Context) {
 			defer close(n.heartbeatDone)
@@ -453,8 +460,12 @@ func (n *Node) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		hctx, cancel := context.WithTimeout(ctx, cmp.Or(n.opts.SessionTimeout, 9*time.Second))
-		_, err := n.remote.Heartbeat(hctx, n.opts.NodeID, n.brokerEpoch(), false)
+		sent := time.Since(n.born)
+		fenced, err := n.remote.Heartbeat(hctx, n.opts.NodeID, n.brokerEpoch(), false)
 		cancel()
+		if err == nil && !fenced {
+			n.renewLease(sent)
+		}
 		if err != nil && ctx.Err() == nil {
 			n.opts.Log.Warn("heartbeat to the controller", "err", err)
 		}

@@ -47,6 +47,28 @@ type ISRChange struct {
 	BrokerEpochs []int64
 }
 
+// SetLease gives the partition its broker's lease: held reports whether
+// the controller has heard from this broker within its session (its last
+// acknowledged heartbeat was sent less than broker.session.timeout.ms
+// ago). A leader whose ISR is itself alone, with other replicas, holds
+// its HW while the lease is not held (R6, beyond Kafka): after a pause it
+// may have been fenced and replaced without knowing, and nothing else
+// stops it from acknowledging acks=all writes the new leader lacks (an
+// ISR of several needs its followers' fetches, which go to the new
+// leader). Nil, the default, is always held.
+func (p *Partition) SetLease(held func() bool) {
+	p.appendMu.Lock()
+	p.lead.lease = held
+	p.unlockAppend()
+}
+
+// leaseLostLocked reports an ISR of one, with other replicas, whose
+// broker's lease is not held. Called under appendMu.
+func (p *Partition) leaseLostLocked() bool {
+	l := &p.lead
+	return l.lease != nil && len(l.followers) > 0 && len(p.maximalISRLocked()) == 1 && !l.lease()
+}
+
 // SetISRProposer sets where the partition sends its ISR proposals; f
 // must not block (it queues). Nil proposes nothing (the ISR stays what
 // the metadata says).

@@ -66,3 +66,32 @@ func TestPendingExpansionHoldsTheHW(t *testing.T) {
 		t.Fatalf("with 3 in the ISR: HW %d, want %d", hw, end2)
 	}
 }
+
+// R6: a leader whose ISR is itself alone holds its HW while its broker's
+// controller lease is not held, and moves it once the lease is back (the
+// periodic ISR check recomputes it); a partition without other replicas
+// needs no lease.
+func TestISROfOneHoldsTheHWWithoutTheLease(t *testing.T) {
+	held := false
+	p := leaderOf3(t, 1, 1)
+	p.SetLease(func() bool { return held })
+	end := appendN(t, p, 10, false)
+	if hw := p.HighWatermark(); hw != 0 {
+		t.Fatalf("HW %d without the lease, want 0", hw)
+	}
+	held = true
+	p.MaybeShrinkISR(testNow)
+	if hw := p.HighWatermark(); hw != end {
+		t.Fatalf("HW %d with the lease back, want %d", hw, end)
+	}
+
+	alone := openPartition(t, t.TempDir()+"/a-0", testPartitionConfig())
+	if _, err := alone.MakeLeader(LeaderState{Local: 1, LeaderEpoch: 1, PartitionEpoch: 1,
+		Replicas: []model.NodeID{1}, ISR: []model.NodeID{1}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	alone.SetLease(func() bool { return false })
+	if end := appendN(t, alone, 3, false); alone.HighWatermark() != end {
+		t.Fatalf("a partition of one replica: HW %d, want %d", alone.HighWatermark(), end)
+	}
+}

@@ -127,6 +127,7 @@ type leadership struct {
 	resendAtMs int64
 	retryAtMs  int64
 	propose    func(ISRChange)
+	lease      func() bool // SetLease; nil: always held
 	// followers is every replica but this one, while leading.
 	followers map[model.NodeID]*follower
 	// epochStart is the log end when this leader's epoch began (a follower
@@ -318,7 +319,7 @@ func (p *Partition) computeHWLocked(nowMs int64) model.Offset {
 	if len(l.followers) == 0 {
 		return leo
 	}
-	if p.underMinISR() {
+	if p.underMinISR() || p.leaseLostLocked() {
 		return min(l.hw, leo)
 	}
 	hw := leo
