@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/sluice-io/sluice/internal/model"
@@ -93,5 +94,28 @@ func TestISROfOneHoldsTheHWWithoutTheLease(t *testing.T) {
 	alone.SetLease(func() bool { return false })
 	if end := appendN(t, alone, 3, false); alone.HighWatermark() != end {
 		t.Fatalf("a partition of one replica: HW %d, want %d", alone.HighWatermark(), end)
+	}
+}
+
+// An acks=all wait is for the leader epoch read before the append: a
+// replica that lost and won back the leadership in between (it may have
+// truncated the records away meanwhile) fails the wait though its HW is
+// past them.
+func TestWaitCommittedAtTheAppendsEpoch(t *testing.T) {
+	p := leaderOf3(t, 1, 1)
+	epoch := p.LeaderEpoch()
+	end := appendN(t, p, 5, true)
+	if changed := p.MakeFollower(FollowerState{LeaderEpoch: epoch + 1, PartitionEpoch: 2}, testNow); !changed {
+		t.Fatal("the leader epoch did not change")
+	}
+	if _, err := p.MakeLeader(LeaderState{Local: 1, LeaderEpoch: epoch + 2, PartitionEpoch: 3,
+		Replicas: []model.NodeID{1, 2, 3}, ISR: []model.NodeID{1}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	if hw := p.HighWatermark(); hw < end {
+		t.Fatalf("HW %d below %d", hw, end)
+	}
+	if err := p.WaitCommittedAt(t.Context(), end, epoch); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("wait across a change of leadership: %v, want ErrNotLeader", err)
 	}
 }

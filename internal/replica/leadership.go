@@ -390,7 +390,17 @@ func (p *Partition) UpdateFollowerFetch(ff FollowerFetch, nowMs int64) error {
 // ErrNotEnoughReplicasAfterAppend when the ISR is under the min ISR once
 // the HW passed, and with ctx's error.
 func (p *Partition) WaitCommitted(ctx context.Context, end model.Offset) error {
-	epoch := p.LeaderEpoch()
+	return p.WaitCommittedAt(ctx, end, p.LeaderEpoch())
+}
+
+// WaitCommittedAt is WaitCommitted for records appended while this
+// replica led at epoch (read before the append: a leadership change
+// between the read and the append fails the wait, spuriously but
+// safely). Reading the epoch only when the wait starts would miss a
+// change between the append and the wait: a replica that became a
+// follower, truncated the records away and led again would count its
+// new log toward them.
+func (p *Partition) WaitCommittedAt(ctx context.Context, end model.Offset, epoch model.LeaderEpoch) error {
 	var ch chan struct{} // taken only when the HW is short: one leader alone never needs it
 	for {
 		if p.Role() != RoleLeader || p.LeaderEpoch() != epoch {

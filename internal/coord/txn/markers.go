@@ -76,6 +76,7 @@ func (l *LocalMarkers) WriteMarkers(ctx context.Context, m Marker) []error {
 			errs[i] = fmt.Errorf("marker for %s: %w", tp, kerr.NotLeaderForPartition)
 			continue
 		}
+		epoch := part.LeaderEpoch() // before the append: the wait checks it
 		off, err := part.AppendTxnMarker(replica.TxnMarker{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch,
 			CoordinatorEpoch: m.CoordinatorEpoch, Commit: m.Commit}, l.Clock.Now().UnixMilli())
 		if err != nil {
@@ -85,7 +86,7 @@ func (l *LocalMarkers) WriteMarkers(ctx context.Context, m Marker) []error {
 		// Committed before the coordinator writes CompleteCommit: the
 		// fsync is shared by every marker written meanwhile.
 		waits = append(waits, func() {
-			if err := part.WaitCommitted(ctx, off+1); err != nil {
+			if err := part.WaitCommittedAt(ctx, off+1, epoch); err != nil {
 				errs[i] = fmt.Errorf("marker for %s: %w", tp, err)
 			}
 		})

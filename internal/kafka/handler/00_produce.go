@@ -54,9 +54,10 @@ import (
 
 // durableWait is one acks=all partition waiting for its fsync.
 type durableWait struct {
-	part *replica.Partition
-	end  model.Offset
-	resp *kmsg.ProduceResponseTopicPartition
+	part  *replica.Partition
+	end   model.Offset
+	epoch model.LeaderEpoch // the leader epoch read before the append
+	resp  *kmsg.ProduceResponseTopicPartition
 }
 
 func handleProduce(b *Broker, r *Request) *Reply {
@@ -87,14 +88,14 @@ func handleProduce(b *Broker, r *Request) *Reply {
 			case t == nil:
 				sp.ErrorCode = unknown.Code
 			default:
-				part, end, ok := b.produceTo(t, req, rp, sp, nowMs)
+				part, end, epoch, ok := b.produceTo(t, req, rp, sp, nowMs)
 				if ok {
 					appended = append(appended, part)
 				}
 				// A write-caching topic's batch is committed once the
 				// HW passes it: on a leader alone, at once.
 				if ok && req.Acks == -1 && !(part.Config().WriteCaching && part.HighWatermark() >= end) {
-					waits = append(waits, durableWait{part: part, end: end, resp: sp})
+					waits = append(waits, durableWait{part: part, end: end, epoch: epoch, resp: sp})
 				}
 			}
 		}
@@ -163,7 +164,7 @@ func waitDurable(ctx context.Context, waits []durableWait) {
 		for i := st.next.Add(1) - 1; i < int64(len(waits)); i = st.next.Add(1) - 1 {
 			hook("produce-durable")
 			w := waits[i]
-			if err := w.part.WaitCommitted(ctx, w.end); err != nil {
+			if err := w.part.WaitCommittedAt(ctx, w.end, w.epoch); err != nil {
 				w.resp.ErrorCode, w.resp.ErrorMessage = errorCode(err), errorMessage(err)
 			}
 		}
@@ -188,12 +189,14 @@ func produceTopic(im *metadata.Image, version int16, rt *kmsg.ProduceRequestTopi
 	return im.Topics[rt.Topic], kerr.UnknownTopicOrPartition
 }
 
-// produceTo appends one partition's batch and fills its response entry.
-func (b *Broker) produceTo(t *metadata.Topic, req *kmsg.ProduceRequest, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, bool) {
+// produceTo appends one partition's batch and fills its response entry;
+// it returns the partition, the offset after the batch and the leader
+// epoch read before the append (the acks=all wait checks it).
+func (b *Broker) produceTo(t *metadata.Topic, req *kmsg.ProduceRequest, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, nowMs int64) (*replica.Partition, model.Offset, model.LeaderEpoch, bool) {
 	version := req.GetVersion()
 	if rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions) {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	if model.IsInternalTopic(t.Name) {
 		// Only the coordinators write there (ReplicaManager's
@@ -201,21 +204,22 @@ func (b *Broker) produceTo(t *metadata.Topic, req *kmsg.ProduceRequest, rp *kmsg
 		// into their state.
 		sp.ErrorCode = kerr.InvalidTopicException.Code
 		sp.ErrorMessage = kmsg.StringPtr("Cannot append to internal topic " + t.Name)
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	part := b.Replicas.Get(model.TopicPartition{Topic: t.Name, Partition: rp.Partition})
 	if part == nil || t.Partitions[rp.Partition].Leader != b.Settings.NodeID {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	if len(rp.Records) < batch.HeaderSize {
 		sp.ErrorCode = kerr.CorruptMessage.Code
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	if batch.Header(rp.Records).Codec() == batch.CodecZstd && version < 7 {
 		sp.ErrorCode = kerr.UnsupportedCompressionType.Code // KIP-110
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
+	epoch := part.LeaderEpoch() // before the append: the acks=all wait checks it
 	base, appendTime, err := b.appendBatch(part, req.TransactionID, version, rp.Records, req.Acks == -1, nowMs)
 	if err != nil {
 		sp.ErrorCode, sp.ErrorMessage = errorCode(err), errorMessage(err)
@@ -223,9 +227,9 @@ func (b *Broker) produceTo(t *metadata.Topic, req *kmsg.ProduceRequest, rp *kmsg
 		if sp.ErrorCode == kerr.KafkaStorageError.Code {
 			b.Log.Error("append", "partition", part.TP, "err", err)
 		}
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	sp.BaseOffset, sp.LogAppendTime = int64(base), appendTime
 	sp.LogStartOffset = int64(part.LogStartOffset())
-	return part, base + model.Offset(batch.Header(rp.Records).LastOffsetDelta()) + 1, true
+	return part, base + model.Offset(batch.Header(rp.Records).LastOffsetDelta()) + 1, epoch, true
 }
