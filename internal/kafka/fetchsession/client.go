@@ -10,9 +10,12 @@ import (
 // that carry only what changed. Not safe for concurrent use: one fetcher,
 // one request at a time.
 type Client struct {
-	id, epoch int32                       // id 0: no session; epoch: that of the next request
-	sent      map[clientKey]sentPartition // what the session holds
-	pending   map[clientKey]sentPartition // what it holds once the request in flight is answered
+	id, epoch int32 // id 0: no session; epoch: that of the next request
+	// closing is a session dropped by Reset that the next full request
+	// closes on the broker (Kafka's nextCloseExisting), 0 for none.
+	closing int32
+	sent    map[clientKey]sentPartition // what the session holds
+	pending map[clientKey]sentPartition // what it holds once the request in flight is answered
 }
 
 // clientKey names a partition on the client side, which knows both its
@@ -43,7 +46,10 @@ func (c *Client) Build(req *kmsg.FetchRequest, want []kmsg.FetchRequestTopic) {
 	req.SessionID, req.SessionEpoch = c.id, c.epoch
 	req.Topics, req.ForgottenTopics = req.Topics[:0], req.ForgottenTopics[:0]
 	if c.id == 0 {
-		req.Topics = append(req.Topics, want...) // a full request opens a session (epoch 0)
+		// A full request opens a session (epoch 0), closing the one a
+		// reset dropped, which would otherwise hold a slot until evicted.
+		req.SessionID = c.closing
+		req.Topics = append(req.Topics, want...)
 		return
 	}
 	for _, rt := range want {
@@ -84,13 +90,16 @@ func (c *Client) Handle(resp *kmsg.FetchResponse) {
 		c.Reset()
 		return
 	}
-	c.id, c.epoch = resp.SessionID, nextEpoch(c.epoch)
+	c.id, c.epoch, c.closing = resp.SessionID, nextEpoch(c.epoch), 0
 	c.sent, c.pending = c.pending, nil
 }
 
 // Reset drops the session (a failed request, a new connection): the next
 // request is a full one.
 func (c *Client) Reset() {
+	if c.id != 0 {
+		c.closing = c.id
+	}
 	c.id, c.epoch, c.sent, c.pending = 0, 0, nil, nil
 }
 

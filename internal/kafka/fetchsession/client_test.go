@@ -74,4 +74,9 @@ func TestClientAgainstCache(t *testing.T) {
 	if sent, _ := round(want(4, -1, 0)); sent != "t-0@4 t-2@0 " || cl.SessionID() == 0 {
 		t.Fatalf("after the session was lost: sent %q, session %d", sent, cl.SessionID())
 	}
+	cl.Reset() // a request that failed: its outcome unknown
+	round(want(4, -1, 0))
+	if cache.Len() != 1 {
+		t.Fatalf("%d sessions on the broker after a reset, want 1 (the full request closes the old one)", cache.Len())
+	}
 }
