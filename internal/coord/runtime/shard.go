@@ -58,7 +58,12 @@ func Load(ctx context.Context, log Log, m Machine, opts Options) (*Shard, error)
 		timers: map[string]*timer{}, builder: batch.NewBuilder(batch.NewBatchInfo(batch.CodecNone))}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if err := s.Run(m.Loaded); err != nil {
-		s.cancel()
+		// Closed, not just canceled: Loaded armed the machine's timers,
+		// and a shard nobody holds would go on running them, writing to
+		// the log from its own copy of the state beside the shard of the
+		// next load (found by the fault suite: one node aborted the same
+		// timed-out transaction twice, a second apart, from two shards).
+		s.Close()
 		return nil, err
 	}
 	return s, nil
