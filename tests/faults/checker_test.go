@@ -226,7 +226,10 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Check(tc.h)
 			examples := got.Examples
-			got.Examples = nil
+			if len(got.MissingAt) != got.CommittedMissing {
+				t.Errorf("MissingAt %v for %d committed missing", got.MissingAt, got.CommittedMissing)
+			}
+			got.Examples, got.MissingAt = nil, nil
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Check:\n got %+v\nwant %+v\nexamples: %q", got, tc.want, examples)
 			}
