@@ -8,7 +8,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -52,7 +51,7 @@ type Fetchers struct {
 	// replica.fetch.max.bytes and replica.fetch.backoff.ms.
 	opts FetcherOptions
 
-	epoch atomic.Pointer[func() int64] // this broker's epoch for replica_state (SetBrokerEpoch)
+	epoch brokerEpochSource // this broker's epoch for replica_state (SetBrokerEpoch)
 
 	mu      sync.Mutex
 	sources map[fetcherKey]*sourceFetcher // guarded by mu
@@ -91,15 +90,7 @@ func NewFetchers(self model.NodeID, pub *metadata.Publisher, opts FetcherOptions
 // SetBrokerEpoch makes the fetches carry epoch() as their replica_state
 // broker epoch (KIP-903: a leader refuses the fetches of a process older
 // than one it has seen); without it they carry -1.
-func (f *Fetchers) SetBrokerEpoch(epoch func() int64) { f.epoch.Store(&epoch) }
-
-// brokerEpoch is the epoch fetches carry now.
-func (f *Fetchers) brokerEpoch() int64 {
-	if e := f.epoch.Load(); e != nil {
-		return (*e)()
-	}
-	return -1
-}
+func (f *Fetchers) SetBrokerEpoch(epoch func() int64) { f.epoch.set(epoch) }
 
 // slot is the fetcher of its leader that replicates tp.
 func slot(tp model.TopicPartition, fetchers int) int {
@@ -265,7 +256,7 @@ func (f *Fetchers) round(s *sourceFetcher, cl *kgo.Client) bool {
 		return false
 	}
 	req := kmsg.NewPtrFetchRequest()
-	req.ReplicaState.ID, req.ReplicaState.Epoch = int32(f.self), f.brokerEpoch()
+	req.ReplicaState.ID, req.ReplicaState.Epoch = int32(f.self), f.epoch.get()
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(f.opts.MaxWait/time.Millisecond), f.opts.MinBytes, f.opts.MaxBytes
 	topics := map[model.TopicID]*kmsg.FetchRequestTopic{}
 	var order []model.TopicID

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -25,7 +24,7 @@ type ISRProposer struct {
 	replicas *Replicas
 	log      *slog.Logger
 
-	epoch atomic.Pointer[func() int64] // this broker's epoch (SetBrokerEpoch)
+	epoch brokerEpochSource // this broker's epoch (SetBrokerEpoch)
 
 	mu    sync.Mutex
 	ctrl  controller.API      // guarded by mu; nil until SetController
@@ -47,14 +46,7 @@ func (p *ISRProposer) SetController(c controller.API) {
 
 // SetBrokerEpoch makes proposals carry epoch() as the leader's broker
 // epoch; without it they carry -1.
-func (p *ISRProposer) SetBrokerEpoch(epoch func() int64) { p.epoch.Store(&epoch) }
-
-func (p *ISRProposer) brokerEpoch() int64 {
-	if e := p.epoch.Load(); e != nil {
-		return (*e)()
-	}
-	return -1
-}
+func (p *ISRProposer) SetBrokerEpoch(epoch func() int64) { p.epoch.set(epoch) }
 
 // Propose queues ch. It never blocks.
 func (p *ISRProposer) Propose(ch replica.ISRChange) {
@@ -99,7 +91,7 @@ func (p *ISRProposer) send(ctx context.Context, ctrl controller.API, ch replica.
 	defer cancel()
 	code, err := ctrl.AlterPartition(sctx, controller.ISRUpdate{Broker: p.self, TopicID: ch.TopicID, Partition: ch.TP.Partition,
 		LeaderEpoch: ch.LeaderEpoch, PartitionEpoch: ch.PartitionEpoch, ISR: ch.ISR, BrokerEpochs: ch.BrokerEpochs,
-		BrokerEpoch: p.brokerEpoch()})
+		BrokerEpoch: p.epoch.get()})
 	if err != nil || code != nil {
 		if ctx.Err() == nil {
 			p.log.Info("ISR change not committed", "partition", ch.TP, "isr", ch.ISR, "code", code, "err", err)

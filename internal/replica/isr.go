@@ -90,11 +90,11 @@ func (p *Partition) ISRProposalFailed(partitionEpoch int32, refused bool, now in
 	p.appendMu.Lock()
 	defer p.unlockAppend()
 	l := &p.lead
-	if l.partitionEpoch != partitionEpoch || l.pending == nil {
+	if l.partitionEpoch != partitionEpoch || l.proposed == nil {
 		return // the metadata moved on meanwhile: it holds the outcome
 	}
 	if refused {
-		l.pending, l.retryAtMs = nil, now+isrRetryBackoffMs
+		l.proposed, l.retryAtMs = nil, now+isrRetryBackoffMs
 		return
 	}
 	l.resendAtMs = now + isrRetryBackoffMs
@@ -118,10 +118,10 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 	if l.propose == nil {
 		return
 	}
-	if l.pending != nil {
+	if l.proposed != nil {
 		if l.resendAtMs > 0 && nowMs >= l.resendAtMs {
 			l.resendAtMs = 0
-			l.propose(l.proposed)
+			l.propose(*l.proposed)
 		}
 		return
 	}
@@ -146,7 +146,7 @@ func (p *Partition) MaybeShrinkISR(nowMs int64) {
 // Called under appendMu after its fetch was recorded.
 func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower, nowMs int64) {
 	l := &p.lead
-	if l.pending != nil || l.propose == nil || l.recovering || nowMs < l.retryAtMs ||
+	if l.proposed != nil || l.propose == nil || l.recovering || nowMs < l.retryAtMs ||
 		slices.Contains(l.isr, id) || slices.Contains(l.ineligible, id) {
 		return
 	}
@@ -156,10 +156,9 @@ func (p *Partition) maybeExpandISRLocked(id model.NodeID, f *follower, nowMs int
 	p.proposeLocked(append(slices.Clone(l.isr), id))
 }
 
-// proposeLocked records the pending ISR and hands it to the proposer.
+// proposeLocked records the proposal of isr and hands it to the proposer.
 func (p *Partition) proposeLocked(isr []model.NodeID) {
 	l := &p.lead
-	l.pending = isr
 	epochs := make([]int64, len(isr))
 	for i, id := range isr {
 		epochs[i] = -1
@@ -167,10 +166,10 @@ func (p *Partition) proposeLocked(isr []model.NodeID) {
 			epochs[i] = f.brokerEpoch
 		}
 	}
-	l.proposed = ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
+	l.proposed = &ISRChange{TP: p.TP, TopicID: p.TopicID, LeaderEpoch: p.LeaderEpoch(), PartitionEpoch: l.partitionEpoch,
 		ISR: slices.Clone(isr), BrokerEpochs: epochs}
 	l.resendAtMs = 0
-	l.propose(l.proposed)
+	l.propose(*l.proposed)
 }
 
 // maybeEndRecoveryLocked ends the recovery of a leader elected uncleanly
@@ -180,7 +179,7 @@ func (p *Partition) proposeLocked(isr []model.NodeID) {
 // Called under appendMu.
 func (p *Partition) maybeEndRecoveryLocked(nowMs int64) {
 	l := &p.lead
-	if !l.recovering || l.pending != nil || l.propose == nil || p.Role() != RoleLeader || nowMs < l.retryAtMs {
+	if !l.recovering || l.proposed != nil || l.propose == nil || p.Role() != RoleLeader || nowMs < l.retryAtMs {
 		return
 	}
 	if _, err := p.producersLocked(nowMs); err != nil {
@@ -193,8 +192,8 @@ func (p *Partition) maybeEndRecoveryLocked(nowMs int64) {
 // member (a pending shrink still counts every current member).
 func (p *Partition) maximalISRLocked() []model.NodeID {
 	l := &p.lead
-	if len(l.pending) > len(l.isr) {
-		return l.pending
+	if l.proposed != nil && len(l.proposed.ISR) > len(l.isr) {
+		return l.proposed.ISR
 	}
 	return l.isr
 }

@@ -117,13 +117,12 @@ type leadership struct {
 	ineligible            []model.NodeID // LeaderState.Ineligible
 	local                 model.NodeID   // LeaderState.Local
 	recovering            bool           // LeaderState.Recovering
-	// pending is an ISR proposed to the controller whose outcome is not
-	// known yet, nil for none (isr.go); proposed is that proposal,
-	// resendAtMs when it is sent again (0: not before an answer), and
-	// retryAtMs the time before which no new proposal is made (after a
-	// refusal). propose sends proposals.
-	pending    []model.NodeID
-	proposed   ISRChange
+	// proposed is the ISR proposal sent to the controller whose outcome
+	// is not known yet, nil for none (isr.go); resendAtMs is when it is
+	// sent again (0: not before an answer), and retryAtMs the time before
+	// which no new proposal is made (after a refusal). propose sends
+	// proposals.
+	proposed   *ISRChange
 	resendAtMs int64
 	retryAtMs  int64
 	propose    func(ISRChange)
@@ -190,7 +189,7 @@ func (p *Partition) MakeLeader(st LeaderState, nowMs int64) (bool, error) {
 	if !l.told || st.PartitionEpoch > l.partitionEpoch || newEpoch {
 		// The partition state moved on: it holds the pending proposal's
 		// outcome. The same state applied again does not (isr.go).
-		l.pending, l.resendAtMs, l.retryAtMs = nil, 0, 0
+		l.proposed, l.resendAtMs, l.retryAtMs = nil, 0, 0
 	}
 	l.told = true
 	l.partitionEpoch = st.PartitionEpoch
@@ -254,7 +253,7 @@ func (p *Partition) MakeFollower(st FollowerState, nowMs int64) (epochChanged bo
 	epochChanged = !l.told || st.LeaderEpoch > p.LeaderEpoch() || p.Role() != RoleFollower
 	l.told = true
 	l.partitionEpoch = st.PartitionEpoch
-	l.isr, l.followers, l.pending = nil, nil, nil
+	l.isr, l.followers, l.proposed = nil, nil, nil
 	l.epochStart = -1
 	l.leaderHW = l.hw // until the new leader tells
 	p.leaderEpoch.Store(int32(st.LeaderEpoch))

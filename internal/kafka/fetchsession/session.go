@@ -115,9 +115,9 @@ type Fetch struct {
 }
 
 // Begin applies req's session fields. It returns the fetch (nil without
-// a session) and, for an incremental fetch, rewrites req.Topics to every partition of the
-// session (with the positions the session holds), so the caller reads
-// them as from a full request. A non-zero code is the answer's top-level
+// a session) and, for an incremental fetch, rewrites req.Topics to every
+// partition of the session (with the positions the session holds), so
+// the caller reads them as from a full request. A non-zero code is the answer's top-level
 // error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH), with
 // no partitions.
 func (c *Cache) Begin(req *kmsg.FetchRequest) (*Fetch, int16) {
@@ -288,15 +288,12 @@ func (s *Session) requestLocked(byID bool) []kmsg.FetchRequestTopic {
 }
 
 // add caches s under a fresh id; false when the cache is full and no
-// session may make room.
+// session may make room. Begin checked that the cache has slots at all.
 func (c *Cache) add(s *Session) bool {
 	now := c.now()
 	s.lastUsed = now
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.slots <= 0 {
-		return false
-	}
 	if len(c.sessions) >= c.slots && !c.evictLocked(len(s.parts), now) {
 		return false
 	}
